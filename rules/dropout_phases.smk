@@ -1,0 +1,2 @@
+def dropout_phases_targets():
+    return [RESULTS / "data" / "mnist.npz"]

@@ -1,0 +1,12 @@
+"""Snakemake job: locate or download the MNIST files, verify their MD5s, store the arrays."""
+
+from prunephase.data import locate_mnist, read_mnist, save_npz
+from prunephase.logs import job_log
+
+snakemake = globals()["snakemake"]
+
+with job_log(snakemake.log[0]) as log:
+    paths = locate_mnist(snakemake.params.dirs, snakemake.params.download, snakemake.params.mirrors)
+    for part, path in paths.items():
+        log.info("%s: %s (MD5 verified)", part, path)
+    save_npz(read_mnist(paths), snakemake.output[0])
