@@ -31,3 +31,58 @@ LOGS = RESULTS / "logs"
 def all_targets():
     """Every final output: the executed notebooks (their figures come with them)."""
     return [*dropout_phases_targets()]
+
+
+# GPU jobs ask for one GPU unless the config pins the CPU; without --resources gpu=K on the
+# command line Snakemake does not limit the resource, so a laptop runs them all the same.
+GPU_JOB = 0 if config["device"] == "cpu" else 1
+
+
+def study_config(*keys):
+    """The root seed, the device and the named keys of the dropout_phases section: a job's params
+    (so that a change of an unrelated key does not rerun it)."""
+    study = config["dropout_phases"]
+    return {
+        "seed": config["seed"],
+        "device": config["device"],
+        "dropout_phases": {k: study[k] for k in keys},
+    }
+
+
+def architectures():
+    return [(a["width"], a["depth"]) for a in config["dropout_phases"]["architectures"]]
+
+
+def expand_shards(pattern):
+    """One path per shard of the sweep: every architecture and training-set size."""
+    return [
+        str(pattern).format(width=w, depth=d, n=n)
+        for w, d in architectures()
+        for n in config["dropout_phases"]["n_train"]
+    ]
+
+
+def _parameters_per_model(width, depth):
+    sizes = [784, *([width] * depth), 10]
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def shard_mem_mb(width, depth):
+    """Parameters, Adam state and snapshots of every model of a shard, the data, and headroom."""
+    study = config["dropout_phases"]
+    n_models = len(study["p_train"]) * study["runs"]
+    copies = 4 + len(study["training"]["snapshots"]) + 1
+    model_mb = n_models * _parameters_per_model(width, depth) * 4 * copies / 2**20
+    return int(2000 + 1.5 * model_mb)
+
+
+def shard_runtime_min(width, depth, n):
+    """A generous wall-time bound: the shard's training FLOPs at 10 GFLOP/s (CPU) or 2 TFLOP/s."""
+    study = config["dropout_phases"]
+    t = study["training"]
+    steps_per_epoch = -(-n // t["batch_size"])
+    steps = max(t["epochs"], -(-t["min_steps"] // steps_per_epoch)) * steps_per_epoch
+    n_models = len(study["p_train"]) * study["runs"]
+    flops = 6 * _parameters_per_model(width, depth) * t["batch_size"] * steps * n_models
+    rate = 10e9 if GPU_JOB == 0 else 2e12
+    return int(10 + flops / rate / 60)
