@@ -13,6 +13,6 @@ include: "rules/notebooks.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

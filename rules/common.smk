@@ -4,12 +4,13 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-# The rules run this checkout's package, whatever environment (conda or not) a job runs in:
-# the conda environments in envs/ hold the dependencies, not the package itself.
+# The jobs run this checkout's package, whatever environment (conda or not) they run in: the
+# conda environments in envs/ hold the dependencies, not the package. The workflow does not need
+# PYTHONPATH from the user (hence no envvars: directive); it only puts src/ in front of it.
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (SRC, os.environ.get("PYTHONPATH")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.getenv("PYTHONPATH")]))
 )
 
 from prunephase.config import ConfigError, load_schema, validate_config  # noqa: E402
@@ -26,6 +27,19 @@ except ConfigError as err:
 NOTEBOOKS = Path(workflow.basedir) / "notebooks"
 RESULTS = Path("results")
 LOGS = RESULTS / "logs"
+
+
+def dropout_phases_targets():
+    """The executed notebooks of paper A."""
+    return expand(
+        RESULTS / "notebooks" / "dropout_phases" / "{name}.ipynb",
+        name=[
+            "fig1_schematic",
+            "fig2_phase_diagram",
+            "fig3_scaling",
+            "training_length",
+        ],
+    )
 
 
 def all_targets():

@@ -18,17 +18,17 @@ rule train_shard:
         SHARD / "models.pt",
     log:
         LOGS / "dropout_phases" / "train_w{width}_d{depth}_N{n}.log",
-    params:
-        config=lambda w: study_config(
-            "p_train", "runs", "activation", "rescale", "input_scaling", "training"
-        ),
+    conda:
+        "../envs/torch.yaml"
     threads: 4
     resources:
         gpu=GPU_JOB,
         mem_mb=lambda w: shard_mem_mb(int(w.width), int(w.depth)),
         runtime=lambda w: shard_runtime_min(int(w.width), int(w.depth), int(w.n)),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        config=lambda w: study_config(
+            "p_train", "runs", "activation", "rescale", "input_scaling", "training"
+        ),
     script:
         "../workflow/scripts/train_shard.py"
 
@@ -41,17 +41,17 @@ rule evaluate_shard:
         SHARD / "per_mask.parquet",
     log:
         LOGS / "dropout_phases" / "evaluate_w{width}_d{depth}_N{n}.log",
-    params:
-        config=lambda w: study_config(
-            "p_eval", "evaluation", "rescale", "input_scaling", "activation"
-        ),
+    conda:
+        "../envs/torch.yaml"
     threads: 4
     resources:
         gpu=GPU_JOB,
         mem_mb=lambda w: shard_mem_mb(int(w.width), int(w.depth)),
         runtime=lambda w: shard_runtime_min(int(w.width), int(w.depth), int(w.n)),
-    conda:
-        "../envs/torch.yaml"
+    params:
+        config=lambda w: study_config(
+            "p_eval", "evaluation", "rescale", "input_scaling", "activation"
+        ),
     script:
         "../workflow/scripts/evaluate_shard.py"
 
@@ -80,13 +80,13 @@ rule fit_alpha_ce:
         DP / "alpha_ce.parquet",
     log:
         LOGS / "dropout_phases" / "alpha_ce.log",
-    params:
-        analysis=STUDY["analysis"],
-        seed=config["seed"],
     conda:
         "../envs/analysis.yaml"
     resources:
         mem_mb=4000,
         runtime=15,
+    params:
+        analysis=STUDY["analysis"],
+        seed=config["seed"],
     script:
         "../workflow/scripts/fit_alpha_ce.py"

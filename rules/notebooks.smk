@@ -5,21 +5,12 @@ FIG_OUT = RESULTS / "figures" / "dropout_phases"
 MAIN_ARCH = {"width": architectures()[0][0], "depth": architectures()[0][1]}
 
 
-def dropout_phases_targets():
-    return expand(
-        NB_OUT / "{name}.ipynb",
-        name=["fig1_schematic", "fig2_phase_diagram", "fig3_scaling", "training_length"],
-    )
-
-
 rule dp_fig1_schematic:
     input:
         notebook=NOTEBOOKS / "dropout_phases" / "fig1_schematic.ipynb",
     output:
         notebook=NB_OUT / "fig1_schematic.ipynb",
         fig1=multiext(str(FIG_OUT / "fig1"), ".png", ".pdf"),
-    params:
-        parameters=MAIN_ARCH,
     log:
         LOGS / "notebooks" / "dp_fig1_schematic.log",
     conda:
@@ -27,6 +18,8 @@ rule dp_fig1_schematic:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        parameters=MAIN_ARCH,
     script:
         "../workflow/scripts/run_notebook.py"
 
@@ -39,8 +32,6 @@ rule dp_fig2_phase_diagram:
     output:
         notebook=NB_OUT / "fig2_phase_diagram.ipynb",
         fig2=multiext(str(FIG_OUT / "fig2"), ".png", ".pdf"),
-    params:
-        parameters=MAIN_ARCH,
     log:
         LOGS / "notebooks" / "dp_fig2_phase_diagram.log",
     conda:
@@ -48,6 +39,8 @@ rule dp_fig2_phase_diagram:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        parameters=MAIN_ARCH,
     script:
         "../workflow/scripts/run_notebook.py"
 
@@ -60,8 +53,6 @@ rule dp_fig3_scaling:
     output:
         notebook=NB_OUT / "fig3_scaling.ipynb",
         fig3=multiext(str(FIG_OUT / "fig3"), ".png", ".pdf"),
-    params:
-        parameters=MAIN_ARCH | {"linecut_p_eval": STUDY["figures"]["linecut_p_eval"]},
     log:
         LOGS / "notebooks" / "dp_fig3_scaling.log",
     conda:
@@ -69,6 +60,8 @@ rule dp_fig3_scaling:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        parameters=MAIN_ARCH | {"linecut_p_eval": STUDY["figures"]["linecut_p_eval"]},
     script:
         "../workflow/scripts/run_notebook.py"
 
@@ -81,8 +74,6 @@ rule dp_training_length:
     output:
         notebook=NB_OUT / "training_length.ipynb",
         training_length=multiext(str(FIG_OUT / "training_length"), ".png", ".pdf"),
-    params:
-        parameters=MAIN_ARCH | {"focus_p_train": STUDY["figures"]["focus_p_train"]},
     log:
         LOGS / "notebooks" / "dp_training_length.log",
     conda:
@@ -90,5 +81,7 @@ rule dp_training_length:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        parameters=MAIN_ARCH | {"focus_p_train": STUDY["figures"]["focus_p_train"]},
     script:
         "../workflow/scripts/run_notebook.py"

@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import urllib.request
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,7 +181,7 @@ def load_npz(path: str | os.PathLike) -> MNIST:
     try:
         with np.load(path) as archive:
             return MNIST(**{part: archive[part] for part in MNIST_FILES})
-    except (OSError, KeyError, ValueError) as err:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
         raise DataError(
             f"{path}: not a readable MNIST archive ({err}); delete it to rebuild"
         ) from err
