@@ -321,7 +321,7 @@ def _minimise(
     result = differential_evolution(
         lambda free: objective(free.T),  # vectorised: free has shape (k, population)
         bounds,
-        rng=rng,
+        rng=rng,  # SciPy >= 1.15
         vectorized=True,
         updating="deferred",
         polish=False,
