@@ -9,6 +9,8 @@ Run from the repository root:  PYTHONPATH=src python workflow/scripts/benchmark_
    (3 runs per point, relative standard error 1% -> 5% from p_eval = 0 to 0.95), fitted with
    both ansatzes, many realisations; prints deviations from the truth, contour coverage and the
    chi2_nu of the competing ansatz.
+3. N_0 sensitivity: BKT data made with another N_0 than the fit's N_0 = 100, and a fit with N_0
+   free.
 """
 
 from __future__ import annotations
@@ -81,8 +83,8 @@ def timing(n_bootstrap: int) -> None:
     )
 
 
-def recovery(n_seeds: int, n_bootstrap: int) -> None:
-    fitters = {"bkt": BKTAnsatz(), "power_law": PowerLawAnsatz()}
+def recovery(n_seeds: int, n_bootstrap: int, n_0: float) -> None:
+    fitters = {"bkt": BKTAnsatz(N_0=n_0), "power_law": PowerLawAnsatz()}
     cases = [
         ("bkt", {"p_c": 0.60, "sigma": 0.8}),
         ("bkt", {"p_c": 0.57, "sigma": 1.2}),
@@ -91,7 +93,7 @@ def recovery(n_seeds: int, n_bootstrap: int) -> None:
     ]
     print(
         f"\nrecovery: {n_seeds} realisations per case, 3 runs, relative s.e. 1-5%, "
-        f"{n_bootstrap} bootstrap resamples"
+        f"{n_bootstrap} bootstrap resamples, BKT with N_0 = {n_0:g}"
     )
     for grid, sizes in GRIDS.items():
         for truth_name, truth in cases:
@@ -137,16 +139,41 @@ def recovery(n_seeds: int, n_bootstrap: int) -> None:
             )
 
 
+def n0_sensitivity(n_seeds: int) -> None:
+    truth = {"p_c": 0.6, "sigma": 0.8}
+    fitters = {"N_0 = 100 fixed": BKTAnsatz(), "N_0 fitted in [1, 450]": BKTAnsatz(N_0=(1, 450))}
+    print(f"\nN_0 misspecified: BKT data {truth} on the small grid, {n_seeds} realisations")
+    for n_0 in (10.0, 30.0, 300.0):
+        table = recovery_study(
+            BKTAnsatz(N_0=n_0), truth, fitters, P_EVAL, GRIDS["small"], range(n_seeds)
+        )
+        for label, group in table.groupby("fitter", sort=False):
+            rms_pc = np.sqrt(np.mean((group.p_c - truth["p_c"]) ** 2))
+            rms_sigma = np.sqrt(np.mean((group.sigma - truth["sigma"]) ** 2))
+            print(
+                f"true N_0 = {n_0:5g}, {label:22s}: p_c mean {group.p_c.mean():.4f} "
+                f"rms dev {rms_pc:.4f}; sigma mean {group.sigma.mean():.3f} "
+                f"rms dev {rms_sigma:.3f}; "
+                f"N_0 median {group.N_0.median():.0f}; chi2_nu mean {group.chi2_nu.mean():.2f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bootstrap", type=int, default=200, help="resamples in the timing")
     parser.add_argument("--seeds", type=int, default=30, help="realisations per recovery case")
     parser.add_argument("--recovery-bootstrap", type=int, default=0)
+    parser.add_argument("--n0", type=float, default=100.0, help="N_0 of the BKT ansatz (recovery)")
+    parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--skip-recovery", action="store_true")
+    parser.add_argument("--n0-seeds", type=int, default=10, help="N_0 study realisations (0: skip)")
     args = parser.parse_args()
-    timing(args.bootstrap)
+    if not args.skip_timing:
+        timing(args.bootstrap)
     if not args.skip_recovery:
-        recovery(args.seeds, args.recovery_bootstrap)
+        recovery(args.seeds, args.recovery_bootstrap, args.n0)
+    if args.n0_seeds:
+        n0_sensitivity(args.n0_seeds)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,8 @@ def fit_collapse(
     seed : int or SeedSequence
         Seed of the global search and the bootstrap; the same seed gives the same result.
     n_bootstrap : int
-        Number of bootstrap resamples (0: none). Needs ``data`` built from per-run values.
+        Number of bootstrap resamples (0: none, else at least 2). Needs ``data`` built from
+        per-run values.
     contour_factor : float
         The contour is ``contour_factor * min chi2_nu`` (the paper's 1.3).
     grid_points : int, optional
@@ -168,8 +169,8 @@ def fit_collapse(
     _check_fit(data, ansatz)
     if contour_factor <= 1:
         raise ValueError(f"contour_factor must be > 1, got {contour_factor}")
-    if n_bootstrap < 0:
-        raise ValueError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
+    if n_bootstrap < 0 or n_bootstrap == 1:
+        raise ValueError(f"n_bootstrap must be 0 (none) or at least 2, got {n_bootstrap}")
     if n_bootstrap and data.runs is None:
         raise ValueError("bootstrap over runs needs per-run values (CollapseData.from_runs)")
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
