@@ -63,3 +63,16 @@ def test_evaluate_ensemble_table(test_set):
     pruned = table[table["p_eval"] == 0.5]
     assert pruned["cross_entropy"].nunique() == 8
     assert table["accuracy"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_fast_path_with_layers_pruned_away(test_set, depth):
+    """Narrow layers at p_eval = 0.9: many masks keep no unit of some layer."""
+    x, y = test_set
+    model = init_ensemble([7], layer_sizes(3, depth))
+    masks = draw_eval_masks(2, 20, model.hidden_sizes, 0.9, True)
+    assert (torch.cat(masks, dim=2).sum(dim=2) == 0).any()
+    acc_naive, ce_naive = evaluate_naive(model, x, y, masks)
+    acc_fast, ce_fast = evaluate_fast(model, x, y, masks, mask_chunk=6)
+    torch.testing.assert_close(ce_fast, ce_naive, rtol=1e-5, atol=1e-6)
+    assert torch.equal(acc_fast, acc_naive)

@@ -5,8 +5,10 @@ is drawn per network and shared by all test images: the network is pruned. With
 ``scope="image"`` every test image gets its own mask (Monte-Carlo dropout).
 
 The fast path reuses what does not depend on the mask: the first hidden layer's activations are
-computed once per network, and since a network-scope mask on layer l only zeroes rows of the next
-weight matrix, K masks fold into K masked copies of that matrix and one wide matrix product.
+computed once per network (for every mask and every p_eval). A network-scope mask removes units
+for all images at once, so the products into later layers are restricted to the kept units; a
+chunk of masks is one batched product over sub-blocks of the weights, padded to the chunk's
+largest number of kept units.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from prunephase.models import ACTIVATIONS, MLPEnsemble
+from prunephase.models import ACTIVATIONS, INPLACE_ACTIVATIONS, MLPEnsemble
 from prunephase.training import keep_factors
 
 
@@ -58,10 +60,10 @@ def draw_eval_masks(
 
 
 def _scores(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Accuracy and mean cross-entropy per mask from logits (K, T, C) and labels (T,)."""
-    log_p = F.log_softmax(logits, dim=-1)
-    ce = -log_p.gather(-1, y.expand(logits.shape[0], -1).unsqueeze(-1)).squeeze(-1).mean(dim=1)
-    acc = (logits.argmax(dim=-1) == y).float().mean(dim=1)
+    """Accuracy and mean cross-entropy per mask from logits (K, C, T) and labels (T,)."""
+    log_p = F.log_softmax(logits, dim=1)
+    ce = -log_p.gather(1, y.expand(logits.shape[0], 1, -1)).squeeze(1).mean(dim=1)
+    acc = (logits.argmax(dim=1) == y).float().mean(dim=1)
     return acc, ce
 
 
@@ -94,32 +96,85 @@ def evaluate_naive(
             h = h @ weight + bias
             if layer < len(masks):
                 h = act(h) * masks[layer][k]
-        acc, ce = _scores(h.unsqueeze(0), y)
+        acc, ce = _scores(h.T.unsqueeze(0), y)
         accs.append(acc)
         ces.append(ce)
     return torch.cat(accs), torch.cat(ces)
 
 
-def _masked_layer(
-    a: torch.Tensor, keep: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
-) -> torch.Tensor:
-    """``(a * keep) @ weight + bias`` for K masks at once.
+def first_hidden_activations(model: MLPEnsemble, x: torch.Tensor) -> torch.Tensor:
+    """``act(x @ W1 + b1)`` of a one-network ensemble, transposed: shape (n_1, T)."""
+    weight, bias = model.weights[0][0], model.biases[0][0]
+    return ACTIVATIONS[model.activation](weight.T @ x.T + bias[:, None])
 
-    a is (T, n) (shared by all masks) or (K, T, n); keep is (K, 1, n) or (K, T, n). Returns
-    (K, T, n_out).
+
+def _kept_units(factors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices and factors of the kept units of K network masks, padded to a common length.
+
+    factors is (K, n). Returns idx (K, m) and scale (K, m), m the largest number of kept units;
+    a mask with fewer kept units is padded with index n (a zero row or column the callers append)
+    and scale 0.
     """
-    n_masks = keep.shape[0]
-    if keep.shape[1] == 1:
-        masked_weight = keep.transpose(1, 2) * weight  # (K, n, n_out): rows of removed units zeroed
-        if a.dim() == 2:
-            n, n_out = weight.shape
-            wide = masked_weight.permute(1, 0, 2).reshape(n, n_masks * n_out)
-            out = (a @ wide).view(a.shape[0], n_masks, n_out).transpose(0, 1)
-        else:
-            out = torch.bmm(a, masked_weight)
-    else:
-        out = (a * keep) @ weight
-    return out + bias
+    kept = factors > 0
+    m = max(1, int(kept.sum(dim=1).max()))
+    order = torch.argsort((~kept).to(torch.int8), dim=1, stable=True)[:, :m]
+    valid = kept.gather(1, order)
+    idx = torch.where(valid, order, factors.shape[1])
+    return idx, torch.where(valid, factors.gather(1, order), 0.0)
+
+
+def _pad(t: torch.Tensor, rows: bool = True, cols: bool = True) -> torch.Tensor:
+    """Append a zero row and/or a zero column (the target of padded indices)."""
+    return F.pad(t, (0, int(cols), 0, int(rows))) if t.dim() == 2 else F.pad(t, (0, int(rows)))
+
+
+def _network_masks_logits(
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+    act,
+    first_hidden: torch.Tensor,
+    factors: Sequence[torch.Tensor],
+) -> torch.Tensor:
+    """Logits (K, C, T) of K networks pruned by network-scope masks, computing kept units only.
+
+    A unit removed for every image neither needs computing nor contributes: the product into a
+    hidden layer is restricted to the kept units on both sides (the first layer's activations,
+    the same for every mask, are kept whole and its mask is folded into the next weights).
+    """
+    n_hidden, n_masks = len(factors), factors[0].shape[0]
+    if n_hidden == 1:
+        masked = factors[0][:, :, None] * weights[1]  # (K, n_1, C)
+        return masked.transpose(1, 2) @ first_hidden + biases[1][:, None]
+    idx, scale = _kept_units(factors[1])
+    # weights into the kept units of hidden layer 2, rows scaled by the layer-1 mask: (K, m, n_1)
+    sub = _pad(weights[1], rows=False).T[idx] * factors[0][:, None, :]
+    # one wide product for all masks, since the first layer's activations are shared
+    h = (sub.reshape(-1, sub.shape[2]) @ first_hidden).view(n_masks, -1, first_hidden.shape[1])
+    act(h.add_(_pad(biases[1])[idx][..., None]))  # (K, m, T)
+    for layer in range(2, n_hidden):
+        idx_next, scale_next = _kept_units(factors[layer])
+        sub = _pad(weights[layer])[idx[:, :, None], idx_next[:, None, :]] * scale[:, :, None]
+        h = torch.bmm(sub.transpose(1, 2), h)
+        act(h.add_(_pad(biases[layer])[idx_next][..., None]))
+        idx, scale = idx_next, scale_next
+    sub = _pad(weights[n_hidden], cols=False)[idx] * scale[:, :, None]  # (K, m, C)
+    return torch.bmm(sub.transpose(1, 2), h) + biases[n_hidden][:, None]
+
+
+def _image_masks_logits(
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+    act,
+    first_hidden: torch.Tensor,
+    factors: Sequence[torch.Tensor],
+) -> torch.Tensor:
+    """Logits (K, C, T) under image-scope masks (K, T, n_l): a fresh mask for every image."""
+    h = first_hidden.T  # (T, n_1), shared by all masks
+    for layer in range(1, len(weights)):
+        h = (h * factors[layer - 1]) @ weights[layer] + biases[layer]
+        if layer < len(weights) - 1:
+            act(h)
+    return h.transpose(1, 2)
 
 
 def evaluate_fast(
@@ -128,40 +183,37 @@ def evaluate_fast(
     y: torch.Tensor,
     masks: Sequence[torch.Tensor],
     first_hidden: torch.Tensor | None = None,
-    mask_chunk: int = 16,
+    mask_chunk: int = 8,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Same result as :func:`evaluate_naive`, computed in batches of masks.
+    """Same result as :func:`evaluate_naive`, computed for chunks of masks at once.
 
     Parameters
     ----------
     first_hidden
-        The first hidden layer's activations ``act(x @ W1 + b1)``, shape (T, n_1), if already
-        computed (they do not depend on the mask, so one computation serves every p_eval).
+        :func:`first_hidden_activations` (n_1, T), if already computed: they do not depend on
+        the mask, so one computation serves every mask and every p_eval.
     mask_chunk
-        Masks evaluated together (bounds the memory: about mask_chunk * T * n_l floats).
+        Masks evaluated together (memory: about mask_chunk * T * n_l floats).
     """
-    act = ACTIVATIONS[model.activation]
+    act = INPLACE_ACTIVATIONS[model.activation]
     weights = [w[0] for w in model.weights]
     biases = [b[0] for b in model.biases]
     if first_hidden is None:
-        first_hidden = act(x @ weights[0] + biases[0])
+        first_hidden = first_hidden_activations(model, x)
+    network_scope = masks[0].shape[1] == 1
     accs, ces = [], []
     for start in range(0, masks[0].shape[0], mask_chunk):
         chunk = [m[start : start + mask_chunk] for m in masks]
-        h = first_hidden
-        for layer in range(1, len(weights)):
-            h = _masked_layer(h, chunk[layer - 1], weights[layer], biases[layer])
-            if layer < len(weights) - 1:
-                h = act(h)
-        acc, ce = _scores(h, y)
+        if network_scope:
+            logits = _network_masks_logits(
+                weights, biases, act, first_hidden, [m[:, 0] for m in chunk]
+            )
+        else:
+            logits = _image_masks_logits(weights, biases, act, first_hidden, chunk)
+        acc, ce = _scores(logits, y)
         accs.append(acc)
         ces.append(ce)
     return torch.cat(accs), torch.cat(ces)
-
-
-def first_hidden_activations(model: MLPEnsemble, x: torch.Tensor) -> torch.Tensor:
-    """``act(x @ W1 + b1)`` of a one-network ensemble, shape (T, n_1)."""
-    return ACTIVATIONS[model.activation](x @ model.weights[0][0] + model.biases[0][0])
 
 
 def evaluate_ensemble(
@@ -173,7 +225,7 @@ def evaluate_ensemble(
     n_masks: int,
     rescale: bool = True,
     scope: str = "network",
-    mask_chunk: int = 16,
+    mask_chunk: int = 8,
 ) -> pd.DataFrame:
     """Accuracy and cross-entropy of every network of ``model`` at every p_eval, for each mask.
 

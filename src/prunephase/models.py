@@ -18,6 +18,11 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
     "tanh": torch.tanh,
 }
+#: the same, in place (evaluation needs no autograd, and fresh large tensors cost page faults)
+INPLACE_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu_,
+    "tanh": torch.tanh_,
+}
 
 
 def layer_sizes(width: int, depth: int, n_in: int = 784, n_out: int = 10) -> list[int]:
