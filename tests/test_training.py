@@ -125,8 +125,11 @@ def test_dropout_masks_have_the_right_rates_and_scale():
         kept = factors[k] > 0
         assert abs(kept.float().mean().item() - (1 - p)) < 0.01
         torch.testing.assert_close(factors[k][kept], torch.full_like(factors[k][kept], 1 / (1 - p)))
-    plain = keep_factors(torch.tensor([0.1, 0.5, 0.9]), torch.tensor(0.5), rescale=False)
-    assert plain.tolist() == [0.0, 1.0, 1.0]
+    # int16 draws: p = 0.5 keeps the upper half of the 65536 values, the threshold included
+    draws = torch.tensor([-32768, -1, 0, 32767], dtype=torch.int16)
+    plain = keep_factors(draws, torch.tensor(0.5), rescale=False)
+    assert plain.tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert keep_factors(draws, torch.tensor(0.0), rescale=True).tolist() == [1.0] * 4
 
 
 def test_model_seeds_are_distinct():

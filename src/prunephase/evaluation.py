@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from prunephase.models import ACTIVATIONS, INPLACE_ACTIVATIONS, MLPEnsemble
-from prunephase.training import keep_factors
+from prunephase.training import keep_factors, uniform_int16
 
 
 def eval_mask_seed(evaluation_seed: int, p_eval: float) -> int:
@@ -54,7 +54,8 @@ def draw_eval_masks(
         raise ValueError(f"unknown mask scope {scope!r}; use 'network' or 'image'")
     rows = 1 if scope == "network" else n_images
     generator = torch.Generator().manual_seed(seed)
-    u = torch.rand(n_masks, rows, sum(hidden_sizes), generator=generator)
+    units = sum(hidden_sizes)
+    u = uniform_int16(n_masks * rows * units, generator).view(n_masks, rows, units)
     factors = keep_factors(u, torch.tensor(p_eval), rescale).to(device)
     return list(torch.split(factors, list(hidden_sizes), dim=2))
 

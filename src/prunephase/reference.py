@@ -77,8 +77,13 @@ def train_reference(
             index = order[start : start + settings.batch_size]
             keep = None
             if p_train > 0:
-                u = torch.rand(len(index), sum(hidden), generator=dropout_generator)
-                factor = (u >= p_train).float()
+                # the ensemble's stream, written out: four int16 draws per 64-bit number
+                n = len(index) * sum(hidden)
+                words = torch.empty((n + 3) // 4, dtype=torch.int64)
+                words.random_(-(2**63), None, generator=dropout_generator)
+                draws = words.view(torch.int16)[:n].view(len(index), sum(hidden))
+                threshold = round(p_train * 65536) - 32768
+                factor = (draws >= threshold).float()
                 if settings.rescale:
                     factor = factor / (1 - p_train)
                 keep = torch.split(factor, hidden, dim=1)
