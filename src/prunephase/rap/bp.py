@@ -1,4 +1,4 @@
-"""Belief propagation (the replica-symmetric cavity method) for the RAP model, vectorised over edges.
+"""Belief propagation (replica-symmetric cavity method) for the RAP model, vectorised over edges.
 
 Messages live on the edges (a, s) of the factor graph, s = 0, 1, 2 the slot of the weight in path a,
 stored as arrays of shape (3, M) aligned with ``instance.paths``. With t = tanh(beta):
@@ -8,10 +8,12 @@ stored as arrays of shape (3, M) aligned with ``instance.paths``. With t = tanh(
 
 One iteration updates the messages of the three weight populations in turn, each population's
 edges all at once, with damping m <- damping * m_old + (1 - damping) * m_new; the iteration has
-converged when no message moved by more than ``tol`` in one iteration. The Bethe free energy per weight is
+converged when no message moved by more than ``tol`` in one iteration. With
+G_a = xi_a prod_{i in a} m_{i->a}, the Bethe free energy per weight is
 
-    -beta f = (1/n_w) [ sum_i ( d_i ln cosh beta + ln( prod_a (1 + u_{a->i}) + prod_a (1 - u_{a->i}) ) )
-                        - (p - 1) sum_a ( ln cosh beta + ln(1 + t G_a) ) ],  G_a = xi_a prod_{i in a} m_{i->a},
+    -beta f = (1/n_w) [ sum_i ( d_i ln cosh beta
+                                + ln( prod_a (1 + u_{a->i}) + prod_a (1 - u_{a->i}) ) )
+                        - (p - 1) sum_a ( ln cosh beta + ln(1 + t G_a) ) ],
 
 the energy per weight e = -(1/n_w) sum_a (t + G_a) / (1 + t G_a), and the entropy s = beta (e - f).
 """
@@ -60,7 +62,7 @@ def factor_messages(instance: RAPInstance, m: np.ndarray, beta: float) -> np.nda
 
 
 def bp_step(instance: RAPInstance, m: np.ndarray, beta: float, damping: float = 0.0) -> float:
-    """One BP iteration, in place: the messages of each slot (population) in turn, all its edges at once.
+    """One BP iteration, in place: each slot (population) in turn, all its edges at once.
 
     Updating population by population (a vectorised Gauss-Seidel schedule) avoids the period-2
     oscillation that a fully parallel schedule shows on this nearly bipartite graph.
@@ -136,7 +138,10 @@ def bp_step_loop(
 
 
 def initial_messages(
-    instance: RAPInstance, start: str, rng: np.random.Generator | None = None, polarisation: float = 0.5
+    instance: RAPInstance,
+    start: str,
+    rng: np.random.Generator | None = None,
+    polarisation: float = 0.5,
 ) -> np.ndarray:
     """Starting cavity magnetisations, shape (3, M).
 
