@@ -9,6 +9,7 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
+include: "rules/rap.smk"
 
 
 rule all:

@@ -309,10 +309,12 @@ def annealing_runs(
     DataFrame
         One row per (instance, sweeps per temperature, temperature step). Columns ``instance``,
         ``sweeps_per_temperature``, ``step``, ``beta``, ``e`` (energy per weight at the end of
-        that step), ``ground_e`` (-alpha: every path satisfied), ``alpha``.
+        that step), ``ground_e`` (-alpha: every path satisfied), ``alpha``, ``exact_e`` (exact
+        equilibrium energy per weight at that beta, block solution).
     """
     rows = []
     for k, instance in instances:
+        exact = [block_thermodynamics(instance, float(beta))["e"] for beta in betas]
         for rate in sweeps_per_temperature:
             rng = np.random.default_rng(seed_sequence(root_seed, MC_ANNEAL, k, rate))
             energies = anneal(instance, betas, rate, rng)
@@ -326,6 +328,7 @@ def annealing_runs(
                         "e": float(e),
                         "ground_e": -instance.alpha,
                         "alpha": instance.alpha,
+                        "exact_e": exact[step],
                     }
                 )
         log.info("annealing: instance %d done", k)

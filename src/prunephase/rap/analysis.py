@@ -1,0 +1,61 @@
+"""Summaries of the RAP tables that the notebooks state as numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+def paired_difference(
+    frame: pd.DataFrame, a: str, b: str, by: Sequence[str] = ("q",), n_se: float = 3.0
+) -> pd.DataFrame:
+    """Disorder average of the per-instance difference ``a - b`` (e.g. MC minus BP energy).
+
+    Both quantities are measured on the same instances, so the difference is free of the
+    instance-to-instance spread of each; its standard error is that of the mean over instances.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by``, ``diff`` (mean of a - b), ``diff_se`` (standard error over instances),
+        ``z`` (diff / diff_se), ``agree`` (|diff| <= n_se * diff_se, or diff == 0 exactly),
+        ``instances``.
+    """
+    values = frame[list(by)].assign(diff=frame[a] - frame[b])
+    grouped = values.groupby(list(by), sort=True)["diff"]
+    out = pd.DataFrame({"diff": grouped.mean(), "diff_se": grouped.sem()})
+    out["instances"] = grouped.size()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["z"] = out["diff"] / out["diff_se"]
+    out["agree"] = (out["diff"].abs() <= n_se * out["diff_se"]) | (out["diff"] == 0)
+    return out.reset_index()
+
+
+def critical_summary(critical: pd.DataFrame) -> pd.DataFrame:
+    """Disorder average of q_c, the spinodal and the jumps, per (p2, beta).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``p2``, ``beta``, then mean and ``_se`` (standard error over instances) of
+        ``q_c``, ``q_spinodal``, ``s_jump``, ``e_jump``, ``alpha_c``; ``all_ordered_at_q_min``
+        (every instance ordered at the lower end of the bracket) and ``not_converged`` (sum).
+    """
+    cols = ["q_c", "q_spinodal", "s_jump", "e_jump", "alpha_c"]
+    grouped = critical.groupby(["p2", "beta"], sort=True)
+    out = grouped[cols].mean()
+    out = out.join(grouped[cols].sem().add_suffix("_se"))
+    out["all_ordered_at_q_min"] = grouped["ordered_at_q_min"].all()
+    out["not_converged"] = grouped["not_converged"].sum()
+    return out.reset_index()
+
+
+def monotone_fraction(summary: pd.DataFrame, value: str, along: str, within: str) -> float:
+    """Fraction of consecutive steps along ``along`` (fixed ``within``) where ``value`` rises."""
+    ups = []
+    for _, group in summary.sort_values(along).groupby(within):
+        steps = np.diff(group[value].to_numpy())
+        ups.extend(steps > 0)
+    return float(np.mean(ups)) if ups else float("nan")
