@@ -9,28 +9,37 @@ import pandas as pd
 
 
 def paired_difference(
-    frame: pd.DataFrame, a: str, b: str, by: Sequence[str] = ("q",), n_se: float = 3.0
+    frame: pd.DataFrame,
+    a: str,
+    b: str,
+    by: Sequence[str] = ("q",),
+    se: str | None = None,
+    n_se: float = 3.0,
 ) -> pd.DataFrame:
     """Disorder average of the per-instance difference ``a - b`` (e.g. MC minus BP energy).
 
     Both quantities are measured on the same instances, so the difference is free of the
-    instance-to-instance spread of each; its standard error is that of the mean over instances.
+    instance-to-instance spread of each. Its standard error is the larger of the spread of the
+    differences over instances (s.e. of the mean) and, if ``se`` names a column holding the
+    statistical error of ``a`` on each instance, that error propagated to the mean
+    (sqrt(sum se_k^2) / K): with few instances the spread alone can come out too small by chance.
 
     Returns
     -------
     DataFrame
-        Columns ``by``, ``diff`` (mean of a - b), ``diff_se`` (standard error over instances),
-        ``z`` (diff / diff_se), ``agree`` (|diff| <= n_se * diff_se, or diff == 0 exactly),
-        ``instances``.
+        Columns ``by``, ``diff`` (mean of a - b), ``diff_se``, ``z`` (diff / diff_se), ``agree``
+        (|diff| <= n_se * diff_se, or diff == 0 exactly), ``instances``.
     """
     values = frame[list(by)].assign(diff=frame[a] - frame[b])
-    grouped = values.groupby(list(by), sort=True)["diff"]
-    out = pd.DataFrame({"diff": grouped.mean(), "diff_se": grouped.sem()})
-    out["instances"] = grouped.size()
+    values["var"] = frame[se] ** 2 if se is not None else 0.0
+    grouped = values.groupby(list(by), sort=True)
+    out = pd.DataFrame({"diff": grouped["diff"].mean(), "instances": grouped.size()})
+    propagated = np.sqrt(grouped["var"].sum()) / out["instances"]
+    out["diff_se"] = np.fmax(grouped["diff"].sem(), propagated)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["z"] = out["diff"] / out["diff_se"]
     out["agree"] = (out["diff"].abs() <= n_se * out["diff_se"]) | (out["diff"] == 0)
-    return out.reset_index()
+    return out.reset_index()[[*by, "diff", "diff_se", "z", "agree", "instances"]]
 
 
 def critical_summary(critical: pd.DataFrame) -> pd.DataFrame:

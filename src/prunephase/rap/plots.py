@@ -65,30 +65,44 @@ def model_schematic(instance: RAPInstance) -> Figure:
         ax_net.spines[side].set_visible(False)
     ax_net.set_title(f"(a) {instance.n_paths} active paths (black: units on a path)")
 
-    # factor graph: weights in three columns, paths (constraints) as squares between them
-    slot_x = {0: 0.0, 1: 1.0, 2: 2.0}
-    pos = {}
-    for level in range(3):
-        members = np.flatnonzero(pop == level)
-        for rank, w in enumerate(members):
-            pos[w] = (slot_x[level], 1 - (rank + 0.5) / max(len(members), 1))
+    # factor graph: weights stacked by population on the left, paths (constraints) on the right
+    n_w = instance.n_weights
+    weight_y = 1 - (np.arange(n_w) + 0.5) / n_w
+    path_y = 1 - (np.arange(instance.n_paths) + 0.5) / instance.n_paths
     for a, path in enumerate(instance.paths):
-        fy = 1 - (a + 0.5) / instance.n_paths
-        fx = 0.5 if a % 2 == 0 else 1.5  # alternate sides, so that edges stay apart
         for w in path:
-            ax_fg.plot([fx, pos[w][0]], [fy, pos[w][1]], color=colours(a % 10), lw=1.0, zorder=1)
+            ax_fg.plot([0, 1], [weight_y[w], path_y[a]], color=colours(a % 10), lw=1.0, zorder=1)
         sign = "+" if instance.xi[a] > 0 else "−"
-        ax_fg.scatter(fx, fy, marker="s", s=110, color=colours(a % 10), zorder=3)
-        ax_fg.annotate(sign, (fx, fy), ha="center", va="center", fontsize=8, color="w", zorder=4)
+        ax_fg.scatter(1, path_y[a], marker="s", s=150, color=colours(a % 10), zorder=3)
+        ax_fg.annotate(sign, (1, path_y[a]), ha="center", va="center", color="w", zorder=4)
     for level in range(3):
         members = np.flatnonzero(pop == level)
-        xy = np.array([pos[w] for w in members]).reshape(-1, 2)
-        ax_fg.scatter(xy[:, 0], xy[:, 1], s=90, color="w", edgecolor="k", zorder=3)
-    ax_fg.set_xticks([0, 1, 2], ["$w^1_{ij}$", "$w^2_{jk}$", "$w^3_k$"])
+        ax_fg.scatter(
+            np.zeros(members.size),
+            weight_y[members],
+            s=110,
+            zorder=3,
+            color=LAYER_COLOURS[level + 1],
+            edgecolor="k",
+            label=f"$w^{level + 1}$",
+        )
+        for w in members:
+            a_, b_ = coords[w] + 1
+            name = (
+                f"$w^1_{{{a_}{b_}}}$"
+                if level == 0
+                else (f"$w^2_{{{a_}{b_}}}$" if level == 1 else f"$w^3_{{{a_}}}$")
+            )
+            ax_fg.annotate(
+                name, (0, weight_y[w]), xytext=(-30, -3), textcoords="offset points", fontsize=8
+            )
+    ax_fg.set_xlim(-0.3, 1.2)
+    ax_fg.set_xticks([0, 1], ["weights", "active paths"])
     ax_fg.set_yticks([])
     for side in ("left", "right", "top"):
         ax_fg.spines[side].set_visible(False)
-    ax_fg.set_title(r"(b) factor graph: weights (circles), paths (squares, sign $\xi_a$)")
+    ax_fg.legend(fontsize=8, loc="lower center", ncol=3, bbox_to_anchor=(0.4, -0.25))
+    ax_fg.set_title(r"(b) factor graph (square: path $a$, sign $\xi_a$)")
     fig.tight_layout()
     return fig
 
@@ -116,6 +130,16 @@ def activation_figure(table: pd.DataFrame) -> Figure:
     ax_epoch.set_title("(b) during training")
     fig.tight_layout()
     return fig
+
+
+def q_axis(ax: Axes, axis: str = "x") -> None:
+    """Logit scale for a dilution axis (the transitions sit at 1 - q of order 1/N), plain labels."""
+    ticks = [0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999]
+    getattr(ax, f"set_{axis}scale")("logit")
+    lo, hi = getattr(ax, f"get_{axis}lim")()
+    shown = [t for t in ticks if lo <= t <= hi]
+    getattr(ax, f"set_{axis}ticks")(shown, [f"{t:g}" for t in shown])
+    getattr(ax, f"set_{axis}ticks")([], minor=True)
 
 
 def degree_histogram_plot(ax: Axes, table: pd.DataFrame) -> None:
@@ -147,8 +171,14 @@ def transition_interval(avg: pd.DataFrame) -> tuple[float, float]:
     )
 
 
-def dilution_energy(ax: Axes, avg: pd.DataFrame, layer: int, beta: float) -> Axes:
-    """Fig. 3b/c: energy per weight against q (BP, exact, MC); inset: entropy. Returns the inset."""
+def dilution_energy(
+    ax: Axes, avg: pd.DataFrame, layer: int, beta: float, q_min: float = 0.0
+) -> Axes:
+    """Fig. 3b/c: energy per weight against q >= q_min (BP, exact, MC); inset: entropy.
+
+    Returns the inset.
+    """
+    avg = avg[avg["q"] >= q_min]
     q = avg["q"]
     ax.plot(q, avg["eq_e"], "k-", lw=1.8, label="BP (lower Bethe $f$)")
     exists = avg["ord_exists"] > 0
@@ -168,14 +198,14 @@ def dilution_energy(ax: Axes, avg: pd.DataFrame, layer: int, beta: float) -> Axe
     lo, hi = transition_interval(avg)
     if np.isfinite(lo) and np.isfinite(hi):
         ax.axvspan(lo, hi, color="0.85", zorder=0)
-    ax.set_xscale("logit")
+    q_axis(ax)
     ax.set_xlabel(f"dilution $q_{layer}$ of $W^{layer}$")
     ax.set_ylabel("energy per weight $e$")
     ax.set_title(f"diluting $W^{layer}$, β = {beta:g}")
-    inset = ax.inset_axes([0.55, 0.12, 0.4, 0.35])
+    inset = ax.inset_axes([0.58, 0.1, 0.38, 0.33])
     inset.plot(q, avg["eq_s"], "k-", lw=1.2)
     inset.plot(q, avg["exact_s"], color="0.5", lw=3, alpha=0.4)
-    inset.set_xscale("logit")
+    q_axis(inset)
     inset.set_ylabel("$s$", fontsize=8)
     inset.tick_params(labelsize=6)
     return inset
@@ -188,7 +218,7 @@ def free_energy_branches(ax: Axes, frame: pd.DataFrame, instance: int) -> None:
     ax.plot(one["q"], one["para_f"], "C3o-", ms=3, label="paramagnetic")
     ax.plot(one["q"][exists], one["ord_f"][exists], "C0s-", ms=3, label="ordered (polarised start)")
     ax.plot(one["q"], one["exact_f"], color="0.5", lw=3, alpha=0.4, label="exact")
-    ax.set_xscale("logit")
+    q_axis(ax)
     ax.set_xlabel("dilution q")
     ax.set_ylabel("free energy per weight $f$")
 
@@ -218,7 +248,7 @@ def critical_figure(summary: pd.DataFrame) -> Figure:
             label=f"$p_2$ = {p2:g}",
         )
     ax.plot([], [], "k--", lw=1, label="spinodal of the ordered branch")
-    ax.set_yscale("logit")
+    q_axis(ax, "y")
     ax.set_xlabel(r"inverse temperature $\beta$")
     ax.set_ylabel("critical dilution $q_c$")
     ax.legend(fontsize=8)
@@ -231,42 +261,52 @@ def critical_figure(summary: pd.DataFrame) -> Figure:
     return fig
 
 
-def annealing_plot(ax: Axes, table: pd.DataFrame, references: dict[str, float]) -> None:
-    """Fig. 5a: final annealing energy against sweeps per temperature, with reference levels."""
+def annealing_plot(ax: Axes, table: pd.DataFrame) -> None:
+    """Fig. 5a: final energy above the ground state against sweeps per temperature.
+
+    The excess e + alpha (per weight) is taken instance by instance, which removes the spread of
+    alpha between instances; the exact equilibrium excess at the last beta is the reference.
+    """
     final = table[table["step"] == table["step"].max()]
-    stats = final.groupby("sweeps_per_temperature")["e"].agg(["mean", "sem"])
+    excess = (final["e"] - final["ground_e"]).groupby(final["sweeps_per_temperature"])
+    stats = excess.agg(["mean", "sem"])
     ax.errorbar(
         stats.index,
         stats["mean"],
         yerr=stats["sem"],
         fmt="o-",
         capsize=3,
-        label="simulated annealing (final)",
+        label="simulated annealing, final state",
     )
-    styles = ["k:", "C3--", "C2-."]
-    for (label, value), style in zip(references.items(), styles, strict=False):
-        ax.axhline(value, ls=style[2:], color=style[:2], lw=1.2, label=label)
+    reference = (final["exact_e"] - final["ground_e"]).groupby(final["instance"]).first().mean()
+    beta_end = final["beta"].iloc[0]
+    ax.axhline(reference, color="C3", ls="--", label=f"exact equilibrium at β = {beta_end:g}")
+    ax.axhline(0, color="k", ls=":", label=r"ground state ($e = -\alpha$)")
     ax.set_xscale("log")
     ax.set_xlabel("sweeps per temperature (slower cooling →)")
-    ax.set_ylabel("energy per weight")
+    ax.set_ylabel(r"energy above the ground state, $e + \alpha$")
     ax.legend(fontsize=8)
 
 
-def low_temperature_plot(ax: Axes, avg: pd.DataFrame) -> Axes:
-    """Fig. 5b: BP entropy against beta; inset: BP and MC energy. Returns the inset."""
-    ax.plot(avg["beta"], avg["eq_s"], "k-o", ms=4, label="BP (lower Bethe $f$)")
+def low_temperature_plot(ax_s: Axes, ax_e: Axes, avg: pd.DataFrame, diffs: dict) -> None:
+    """Fig. 5b/c: entropy of the BP fixed points against beta; paired energy differences.
+
+    ``diffs`` maps a label to a :func:`~prunephase.rap.analysis.paired_difference` table by beta.
+    """
+    ax_s.plot(avg["beta"], avg["eq_s"], "k-o", ms=4, label="BP (lower Bethe $f$)")
     exists = avg["ord_exists"] > 0
-    ax.plot(avg["beta"][exists], avg["ord_s"][exists], "C0--s", ms=3, label="BP ordered branch")
-    ax.plot(avg["beta"], avg["para_s"], "C3:", label="BP paramagnet")
-    ax.plot(avg["beta"], avg["exact_s"], color="0.5", lw=4, alpha=0.4, label="exact")
-    ax.axhline(0, color="k", lw=0.6)
-    ax.set_xlabel(r"inverse temperature $\beta$")
-    ax.set_ylabel("entropy per weight $s$")
-    ax.legend(fontsize=8, loc="upper right")
-    inset = ax.inset_axes([0.12, 0.1, 0.38, 0.35])
-    inset.plot(avg["beta"], avg["eq_e"], "k-", lw=1.2)
-    inset.errorbar(avg["beta"], avg["mc_e"], yerr=avg["mc_e_sem"], fmt="o", ms=3, color="C2")
-    inset.set_xlabel(r"$\beta$", fontsize=8)
-    inset.set_ylabel("$e$ (BP line, MC dots)", fontsize=7)
-    inset.tick_params(labelsize=6)
-    return inset
+    ax_s.plot(avg["beta"][exists], avg["ord_s"][exists], "C0--s", ms=3, label="BP ordered branch")
+    ax_s.plot(avg["beta"], avg["para_s"], "C3:", label="BP paramagnet (closed form)")
+    ax_s.plot(avg["beta"], avg["exact_s"], color="0.5", lw=4, alpha=0.4, label="exact")
+    ax_s.axhline(0, color="k", lw=0.6)
+    ax_s.set_xlabel(r"inverse temperature $\beta$")
+    ax_s.set_ylabel("entropy per weight $s$")
+    ax_s.legend(fontsize=8)
+    for (label, d), fmt in zip(diffs.items(), ("o-", "s--"), strict=False):
+        ax_e.errorbar(
+            d["beta"], d["diff"], yerr=d["diff_se"], fmt=fmt, ms=4, capsize=2, label=label
+        )
+    ax_e.axhline(0, color="k", lw=0.6)
+    ax_e.set_xlabel(r"inverse temperature $\beta$")
+    ax_e.set_ylabel("difference of energy per weight")
+    ax_e.legend(fontsize=8)
