@@ -48,12 +48,36 @@ def glauber_kernel(w, sigma, inc_ptr, inc_path, sites, uniforms, beta, energy):
         local = 0
         for idx in range(inc_ptr[i], inc_ptr[i + 1]):
             local += sigma[inc_path[idx]]
-        # accept with 1 / (1 + exp(2 beta local)); exp overflow to inf means reject, as it should
-        if uniforms[k] * (1.0 + math.exp(2.0 * beta * local)) < 1.0:
+        # accept with probability 1 / (1 + exp(x)), x = beta dE, written so that exp never overflows
+        x = 2.0 * beta * local
+        if x > 0.0:
+            tail = math.exp(-x)
+            accept = uniforms[k] * (1.0 + tail) < tail
+        else:
+            accept = uniforms[k] * (1.0 + math.exp(x)) < 1.0
+        if accept:
             w[i] = -w[i]
             for idx in range(inc_ptr[i], inc_ptr[i + 1]):
                 sigma[inc_path[idx]] = -sigma[inc_path[idx]]
             energy += 2 * local
+    return energy
+
+
+@numba.njit(cache=True)
+def glauber_sweeps(
+    w, sigma, inc_ptr, inc_path, sites, uniforms, beta, energy, energies, mag_sum, accumulate
+):
+    """Run one sweep per row of ``sites``/``uniforms`` (shape (n_sweeps, n_w)); return the energy.
+
+    The total energy after sweep b goes to ``energies[b]``; if ``accumulate``, the configuration
+    after each sweep is added to ``mag_sum`` (float array (n_w,)).
+    """
+    for b in range(sites.shape[0]):
+        energy = glauber_kernel(w, sigma, inc_ptr, inc_path, sites[b], uniforms[b], beta, energy)
+        energies[b] = energy
+        if accumulate:
+            for i in range(w.shape[0]):
+                mag_sum[i] += w[i]
     return energy
 
 
@@ -109,26 +133,28 @@ class GlauberChain:
         """
         n_w = self.instance.n_weights
         energies = np.empty(n_sweeps, dtype=np.int64)
+        accumulator = np.zeros(n_w) if mag_sum is None else mag_sum
+        if accumulator.dtype != np.float64 or accumulator.shape != (n_w,):
+            raise ValueError(f"mag_sum must be a float64 array of shape ({n_w},)")
         per_call = max(1, _CHUNK // max(n_w, 1))
         done = 0
         while done < n_sweeps:
             block = min(per_call, n_sweeps - done)
             sites = self.rng.integers(0, n_w, size=(block, n_w))
             uniforms = self.rng.random((block, n_w))
-            for b in range(block):
-                self.energy = glauber_kernel(
-                    self.w,
-                    self.sigma,
-                    self.inc_ptr,
-                    self.inc_path,
-                    sites[b],
-                    uniforms[b],
-                    float(beta),
-                    self.energy,
-                )
-                energies[done + b] = self.energy
-                if mag_sum is not None:
-                    mag_sum += self.w
+            self.energy = glauber_sweeps(
+                self.w,
+                self.sigma,
+                self.inc_ptr,
+                self.inc_path,
+                sites,
+                uniforms,
+                float(beta),
+                self.energy,
+                energies[done : done + block],
+                accumulator,
+                mag_sum is not None,
+            )
             done += block
         return energies
 
