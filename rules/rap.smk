@@ -216,17 +216,3 @@ rule rap_fig5:
         runtime=10,
     script:
         "../workflow/scripts/run_notebook.py"
-
-
-def rap_targets():
-    """The executed notebooks of paper B (their figures come with them)."""
-    return [
-        RAP_NOTEBOOKS / f"{name}.ipynb"
-        for name in (
-            "fig1_model",
-            "fig2_activations",
-            "fig3_dilution",
-            "fig4_critical",
-            "fig5_low_temperature",
-        )
-    ]
