@@ -58,11 +58,16 @@ def test_critical_dilution_is_first_order_and_moves_with_temperature_and_p2():
     assert monotone_fraction(summary, "q_c", along="p2", within="beta") == 1.0
 
 
-def test_paired_difference_uses_the_larger_error():
-    frame = pd.DataFrame({"q": [0.1] * 3, "a": [1.0, 1.1, 0.9], "b": [1.0] * 3, "se": [1.0] * 3})
-    out = paired_difference(frame, "a", "b", se="se")
-    assert out["diff_se"].iloc[0] == pytest.approx(np.sqrt(3.0) / 3)
-    assert bool(out["agree"].iloc[0])
+def test_paired_difference_errors():
+    frame = pd.DataFrame({"q": [0.1] * 3, "a": [1.2, 1.3, 1.1], "b": [1.0] * 3, "se": [0.03] * 3})
+    out = paired_difference(frame, "a", "b", se="se").iloc[0]
+    assert out["diff"] == pytest.approx(0.2)
+    assert out["diff_se"] == pytest.approx(0.03 * np.sqrt(3.0) / 3)  # the propagated MC error
+    assert out["spread_se"] == pytest.approx(0.1 / np.sqrt(3.0))
+    assert not out["agree"]
+    plain = paired_difference(frame, "a", "b").iloc[0]
+    assert plain["diff_se"] == pytest.approx(plain["spread_se"])
+    assert plain["z"] == pytest.approx(0.2 / (0.1 / np.sqrt(3.0)))
 
 
 def test_beta_ladder_checks_its_ends():

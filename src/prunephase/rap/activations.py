@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from prunephase.rap.experiments import seed_sequence
+from prunephase.rap.instance import seed_sequence
 
 log = logging.getLogger("prunephase")
 

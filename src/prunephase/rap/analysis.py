@@ -19,27 +19,39 @@ def paired_difference(
     """Disorder average of the per-instance difference ``a - b`` (e.g. MC minus BP energy).
 
     Both quantities are measured on the same instances, so the difference is free of the
-    instance-to-instance spread of each. Its standard error is the larger of the spread of the
-    differences over instances (s.e. of the mean) and, if ``se`` names a column holding the
-    statistical error of ``a`` on each instance, that error propagated to the mean
-    (sqrt(sum se_k^2) / K): with few instances the spread alone can come out too small by chance.
+    instance-to-instance spread of each. If ``se`` names a column with the statistical error of
+    ``a`` on each instance (the Monte Carlo error; ``b`` is deterministic), the error of the mean
+    difference is that error propagated, sqrt(sum se_k^2) / K: "agreement within the Monte Carlo
+    error". Otherwise it is the standard error of the differences over instances.
 
     Returns
     -------
     DataFrame
-        Columns ``by``, ``diff`` (mean of a - b), ``diff_se``, ``z`` (diff / diff_se), ``agree``
-        (|diff| <= n_se * diff_se, or diff == 0 exactly), ``instances``.
+        Columns ``by``, ``diff`` (mean of a - b), ``diff_se`` (its error as above),
+        ``spread_se`` (standard error of the differences over instances), ``z`` (diff / diff_se),
+        ``agree`` (|diff| <= n_se * diff_se, or diff == 0 exactly), ``instances``.
     """
     values = frame[list(by)].assign(diff=frame[a] - frame[b])
-    values["var"] = frame[se] ** 2 if se is not None else 0.0
+    values["var"] = frame[se] ** 2 if se is not None else np.nan
     grouped = values.groupby(list(by), sort=True)
     out = pd.DataFrame({"diff": grouped["diff"].mean(), "instances": grouped.size()})
-    propagated = np.sqrt(grouped["var"].sum()) / out["instances"]
-    out["diff_se"] = np.fmax(grouped["diff"].sem(), propagated)
+    out["spread_se"] = grouped["diff"].sem()
+    if se is not None:
+        out["diff_se"] = np.sqrt(grouped["var"].sum()) / out["instances"]
+    else:
+        out["diff_se"] = out["spread_se"]
     with np.errstate(divide="ignore", invalid="ignore"):
         out["z"] = out["diff"] / out["diff_se"]
     out["agree"] = (out["diff"].abs() <= n_se * out["diff_se"]) | (out["diff"] == 0)
-    return out.reset_index()[[*by, "diff", "diff_se", "z", "agree", "instances"]]
+    return out.reset_index()[[*by, "diff", "diff_se", "spread_se", "z", "agree", "instances"]]
+
+
+def phase_region(ordered_fraction: pd.Series) -> pd.Series:
+    """'ordered' (every instance ordered), 'paramagnetic' (none) or 'transition' (some)."""
+    region = np.where(ordered_fraction >= 1.0, "ordered", "transition")
+    return pd.Series(
+        np.where(ordered_fraction <= 0.0, "paramagnetic", region), ordered_fraction.index
+    )
 
 
 def critical_summary(critical: pd.DataFrame) -> pd.DataFrame:

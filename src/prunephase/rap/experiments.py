@@ -18,7 +18,7 @@ import pandas as pd
 
 from prunephase.rap.bp import initial_messages, paramagnetic, run_bp, thermodynamics
 from prunephase.rap.exact import block_thermodynamics
-from prunephase.rap.instance import RAPInstance, build_instance, degrees, dilution
+from prunephase.rap.instance import RAPInstance, build_instance, degrees, dilution, seed_sequence
 from prunephase.rap.mc import anneal, quench
 
 log = logging.getLogger("prunephase")
@@ -50,11 +50,6 @@ class MCOptions:
     relax_sweeps: int = 2000
     sample_sweeps: int = 5000
     batches: int = 10
-
-
-def seed_sequence(root_seed: int, *key: int) -> np.random.SeedSequence:
-    """The random stream identified by integers ``key`` under the config's root seed."""
-    return np.random.SeedSequence(root_seed, spawn_key=tuple(int(k) for k in key))
 
 
 def make_instance(
