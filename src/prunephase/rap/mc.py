@@ -184,7 +184,10 @@ def quench(
     -------
     dict
         ``e`` mean energy per weight over the sampled sweeps, ``e_se`` its batch-means standard
-        error, ``q`` mean over weights of the squared time-averaged weight (Edwards-Anderson
+        error, floored at the resolution of the sample, 2 d_min / (n_w sample_sweeps), d_min the
+        smallest degree: one single-weight excitation seen for one sweep shifts the mean by that
+        much, and a chain that never leaves its state has zero batch variance but not zero error,
+        ``q`` mean over weights of the squared time-averaged weight (Edwards-Anderson
         order parameter; about (correlation time) / sample_sweeps in a paramagnet),
         ``e_first``/``e_last`` energy per weight after the first and the last sampled sweep.
     """
@@ -195,9 +198,10 @@ def quench(
     chain.sweeps(beta, relax_sweeps)
     mag_sum = np.zeros(n_w)
     energies = chain.sweeps(beta, sample_sweeps, mag_sum) / n_w
+    resolution = 2.0 * np.diff(chain.inc_ptr).min() / (n_w * sample_sweeps)
     return {
         "e": float(energies.mean()),
-        "e_se": batch_mean_error(energies, n_batches),
+        "e_se": max(batch_mean_error(energies, n_batches), resolution),
         "q": float(np.mean((mag_sum / sample_sweeps) ** 2)),
         "e_first": float(energies[0]),
         "e_last": float(energies[-1]),
