@@ -211,16 +211,19 @@ def dilution_energy(
     return inset
 
 
-def free_energy_branches(ax: Axes, frame: pd.DataFrame, instance: int) -> None:
-    """Bethe free energy of the ordered and paramagnetic fixed points of one instance against q."""
-    one = frame[frame["instance"] == instance].sort_values("q")
-    exists = one["ord_exists"].astype(bool)
-    ax.plot(one["q"], one["para_f"], "C3o-", ms=3, label="paramagnetic")
-    ax.plot(one["q"][exists], one["ord_f"][exists], "C0s-", ms=3, label="ordered (polarised start)")
-    ax.plot(one["q"], one["exact_f"], color="0.5", lw=3, alpha=0.4, label="exact")
+def free_energy_gap(ax: Axes, frame: pd.DataFrame, q_min: float = 0.0) -> None:
+    """f_ordered - f_paramagnetic against q, one line per instance, where the ordered branch exists.
+
+    Below zero the ordered branch wins; it crosses zero at q_c and ends at its spinodal.
+    """
+    frame = frame[(frame["q"] >= q_min) & frame["ord_exists"].astype(bool)]
+    for k, one in frame.groupby("instance"):
+        one = one.sort_values("q")
+        ax.plot(one["q"], one["ord_f"] - one["para_f"], "o-", ms=3, lw=1, label=f"instance {k}")
+    ax.axhline(0, color="k", lw=0.8)
     q_axis(ax)
     ax.set_xlabel("dilution q")
-    ax.set_ylabel("free energy per weight $f$")
+    ax.set_ylabel(r"$f_{\rm ordered} - f_{\rm para}$ (Bethe)")
 
 
 def critical_figure(summary: pd.DataFrame) -> Figure:
