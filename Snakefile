@@ -10,6 +10,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
 include: "rules/notebooks.smk"
+include: "rules/rap.smk"
 
 
 rule all:

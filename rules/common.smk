@@ -42,9 +42,21 @@ def dropout_phases_targets():
     )
 
 
+def rap_targets():
+    """The executed notebooks of paper B (rules/rap.smk); their figures come with them."""
+    names = [
+        "fig1_model",
+        "fig2_activations",
+        "fig3_dilution",
+        "fig4_critical",
+        "fig5_low_temperature",
+    ]
+    return [RESULTS / "notebooks" / "rap" / f"{name}.ipynb" for name in names]
+
+
 def all_targets():
     """Every final output: the executed notebooks (their figures come with them)."""
-    return [*dropout_phases_targets()]
+    return [*dropout_phases_targets(), *rap_targets()]
 
 
 # GPU jobs ask for one GPU unless the config pins the CPU; without --resources gpu=K on the
