@@ -9,6 +9,7 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
+include: "rules/criticality.smk"
 include: "rules/notebooks.smk"
 include: "rules/rap.smk"
 

@@ -38,6 +38,9 @@ def dropout_phases_targets():
             "fig2_phase_diagram",
             "fig3_scaling",
             "training_length",
+            "fig4_collapse",
+            "fig5_accuracy_binder",
+            "robustness",
         ],
     )
 
@@ -77,6 +80,11 @@ def study_config(*keys):
 
 def architectures():
     return [(a["width"], a["depth"]) for a in config["dropout_phases"]["architectures"]]
+
+
+def expand_architectures(pattern):
+    """One path per architecture of the sweep."""
+    return [str(pattern).format(width=w, depth=d) for w, d in architectures()]
 
 
 def expand_shards(pattern):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -12,25 +11,13 @@ import sys
 import pandas as pd
 import pytest
 import torch
-from conftest import REPO, mnist_dir
+from conftest import REPO, TINY, mnist_dir, snakemake
 
 from prunephase.notebooks import error_cells
 from prunephase.phases import ALPHA_COLUMNS
 from prunephase.tables import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
-TINY = REPO / "tests" / "configs" / "tiny.yaml"
-
-
-def snakemake(*args, cwd=REPO, env_extra=None, check=True):
-    env = {**os.environ, "PRUNEPHASE_MNIST_DIR": str(mnist_dir()), **(env_extra or {})}
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args]
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1200)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
-    return result
 
 
 def test_lint_is_clean():
@@ -56,15 +43,10 @@ def test_paper_scale_dag(tmp_path):
         "-n", "--directory", str(tmp_path), "--configfile", str(REPO / "config/paper.yaml")
     )
     counts = _job_counts(result.stdout + result.stderr)
-    assert counts["train_shard"] == 7 and counts["evaluate_shard"] == 7  # one per N of the grid
-    assert counts["summarise_dropout_phases"] == 1 and counts["dp_fig3_scaling"] == 1
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("tiny")
-    snakemake("--cores", "2", "--directory", str(workdir), "--configfile", str(TINY))
-    return workdir
+    # one shard per architecture (7) and N (7); one collapse fit per architecture
+    assert counts["train_shard"] == 49 and counts["evaluate_shard"] == 49
+    assert counts["fit_collapse"] == 7 and counts["summarise_dropout_phases"] == 1
+    assert counts["dp_fig3_scaling"] == 1 and counts["dp_robustness"] == 1
 
 
 def test_tiny_run_tables(tiny_run):
@@ -75,16 +57,41 @@ def test_tiny_run_tables(tiny_run):
     assert per_mask["accuracy"].between(0, 1).all() and (per_mask["cross_entropy"] > 0).all()
     summary = pd.read_parquet(dp / "summary.parquet")
     assert list(summary.columns) == SUMMARY_COLUMNS
-    assert len(summary) == 3 * 2 * 2 * 3  # N x snapshots x p_train x p_eval
+    assert len(summary) == 2 * 3 * 2 * 2 * 3  # architectures x N x snapshots x p_train x p_eval
     assert (summary["n_runs"] == 2).all() and (summary["n_masks"] == 3).all()
     # trained networks beat chance (0.1) on the test set when unpruned, even at this tiny scale
     unpruned = summary[(summary["p_eval"] == 0) & (summary["train_fraction"] == 1)]
     assert (unpruned["acc_mean"] > 0.3).all()
-    assert unpruned[(unpruned["N"] == 1024) & (unpruned["p_train"] == 0)]["acc_mean"].item() > 0.7
+    main = unpruned[
+        (unpruned["width"] == 16) & (unpruned["N"] == 1024) & (unpruned["p_train"] == 0)
+    ]
+    assert main["acc_mean"].item() > 0.7
     alpha = pd.read_parquet(dp / "alpha_ce.parquet")
     assert list(alpha.columns) == ALPHA_COLUMNS
     assert set(alpha["phase"]) <= {"eumentia", "dementia", "amentia"}
     assert alpha["alpha_ce"].notna().all() and (alpha["n_sizes"] == 3).all()
+
+
+def test_tiny_run_collapse_and_binder_tables(tiny_run):
+    from prunephase.criticality import BINDER_COLUMNS, COLLAPSE_COLUMNS
+
+    dp = tiny_run / "results" / "dropout_phases"
+    fits = pd.read_parquet(dp / "collapse.parquet")
+    assert list(fits.columns) == COLLAPSE_COLUMNS
+    # 2 architectures x 2 p_train x 2 ansatzes, each on 3 p_eval x 3 N points
+    assert len(fits) == 8 and (fits["n_points"] == 9).all()
+    assert fits["p_c"].between(0, 1).all() and (fits["chi2_nu"] > 0).all()
+    assert set(fits["exponent_name"]) == {"sigma", "nu"}
+    maps = pd.read_parquet(dp / "chi2_map.parquet")
+    assert len(maps) == 2 * 2 * 11 * 11  # BKT only, 11 x 11 grid
+    # the fitted minimum is no higher than any point of the map
+    for (w, d, p), grid in maps.groupby(["width", "depth", "p_train"]):
+        fit = fits[(fits["width"] == w) & (fits["depth"] == d) & (fits["p_train"] == p)
+                   & (fits["ansatz"] == "bkt")]  # fmt: skip
+        assert fit["chi2_nu"].item() <= grid["chi2_nu"].min() + 1e-9
+    binder = pd.read_parquet(dp / "binder.parquet")
+    assert list(binder.columns) == BINDER_COLUMNS
+    assert (binder["n_samples"] == 6).all() and (binder["binder"].dropna() <= 2 / 3 + 1e-9).all()
 
 
 def test_tiny_run_shard_carries_provenance(tiny_run):
@@ -102,13 +109,14 @@ def test_tiny_run_shard_carries_provenance(tiny_run):
 def test_tiny_run_notebooks_and_figures(tiny_run):
     notebooks = sorted((tiny_run / "results" / "notebooks" / "dropout_phases").glob("*.ipynb"))
     assert [n.stem for n in notebooks] == [
-        "fig1_schematic", "fig2_phase_diagram", "fig3_scaling", "training_length",
+        "fig1_schematic", "fig2_phase_diagram", "fig3_scaling", "fig4_collapse",
+        "fig5_accuracy_binder", "robustness", "training_length",
     ]  # fmt: skip
     for notebook in notebooks:
         assert error_cells(notebook) == []
         cells = json.loads(notebook.read_text())["cells"]
         assert any(c.get("outputs") for c in cells if c["cell_type"] == "code"), notebook
-    for stem in ["fig1", "fig2", "fig3", "training_length"]:
+    for stem in ["fig1", "fig2", "fig3", "fig4", "fig5", "robustness", "training_length"]:
         png = tiny_run / "results" / "figures" / "dropout_phases" / f"{stem}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
         assert png.with_suffix(".pdf").read_bytes()[:5] == b"%PDF-"

@@ -216,3 +216,66 @@ def check_power_law(summary: pd.DataFrame, row: pd.Series) -> float:
         & np.isclose(summary["p_eval"], row["p_eval"])
     ].sort_values("N")
     return float(fit_power_law(sel["N"].to_numpy(), sel["ce_mean"].to_numpy())[0])
+
+
+def loss_vs_p_eval(ax, summary: pd.DataFrame, value: str = "ce", p_c: float | None = None) -> None:
+    """<L_CE> (``value="ce"``) or <A> (``"acc"``) vs p_eval, one curve per N; p_c dashed."""
+    colours = size_colours(summary["N"].unique())
+    for n, rows in summary.sort_values("p_eval").groupby("N"):
+        ax.errorbar(rows["p_eval"], rows[f"{value}_mean"], rows[f"{value}_sem"], marker="o",
+                    ms=3, color=colours[n], label=f"N={n}")  # fmt: skip
+    if p_c is not None:
+        ax.axvline(p_c, ls="--", color="k", lw=1)
+    ax.set_xlabel(r"$p_{\mathrm{eval}}$")
+    ax.set_ylabel(r"$\langle L_{\mathrm{CE}} \rangle$" if value == "ce" else r"$\langle A \rangle$")
+    ax.legend(fontsize=7)
+
+
+def collapse_panel(ax, scaled: pd.DataFrame, xlabel: str) -> None:
+    """Collapsed points of :func:`prunephase.scaling.scaled_points`, one colour per N."""
+    colours = size_colours(scaled["N"].unique())
+    for n, rows in scaled.groupby("N"):
+        ax.errorbar(rows["x"], rows["y_scaled"], rows["dy_scaled"], marker="o", ms=2, ls="none",
+                    color=colours[n], label=f"N={int(n)}")  # fmt: skip
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel(r"$N^{-\Delta} \langle L_{\mathrm{CE}} \rangle$", fontsize=8)
+    ax.tick_params(labelsize=7)
+
+
+def chi2_map_panel(ax, chi2: pd.DataFrame, p_c: float, sigma: float, factor: float) -> None:
+    """log10 chi2_nu over (p_c, sigma), the minimum marked, the factor x min contour drawn."""
+    pivot = chi2.pivot(index="sigma", columns="p_c", values="chi2_nu").sort_index()
+    minimum = np.nanmin(pivot.to_numpy())
+    mesh = ax.pcolormesh(pivot.columns, pivot.index, np.log10(pivot.to_numpy()), shading="auto",
+                         cmap="viridis_r")  # fmt: skip
+    ax.figure.colorbar(mesh, ax=ax, label=r"$\log_{10} \chi^2_\nu$")
+    ax.contour(pivot.columns, pivot.index, pivot.to_numpy(), levels=[factor * minimum],
+               colors="w", linewidths=1.2)  # fmt: skip
+    ax.plot(p_c, sigma, marker="x", color="r", ms=10, mew=2)
+    ax.set_xlabel(r"$p_{\mathrm{eval},c}$")
+    ax.set_ylabel(r"$\sigma$")
+
+
+def exponent_vs_p_train(ax, fits: pd.DataFrame) -> None:
+    """sigma (left axis, contour errors) and chi2_nu (right axis) of the BKT fits vs p_train."""
+    bkt = fits[fits["ansatz"] == "bkt"].sort_values("p_train")
+    ax.errorbar(bkt["p_train"], bkt["sigma_or_nu"], bkt["err"], marker="o", color="C0")
+    ax.set_xlabel(r"$p_{\mathrm{train}}$")
+    ax.set_ylabel(r"$\sigma$", color="C0")
+    right = ax.twinx()
+    right.plot(bkt["p_train"], bkt["chi2_nu"], marker="s", color="C3")
+    right.set_yscale("log")
+    right.set_ylabel(r"$\chi^2_\nu$", color="C3")
+
+
+def binder_panel(ax, binder: pd.DataFrame, p_c: float | None = None) -> None:
+    """Binder cumulant of the accuracy vs p_eval, one curve per N; 0 (Gaussian) dashed."""
+    colours = size_colours(binder["N"].unique())
+    for n, rows in binder.sort_values("p_eval").groupby("N"):
+        ax.plot(rows["p_eval"], rows["binder"], marker="o", ms=3, color=colours[n], label=f"N={n}")
+    ax.axhline(0, ls="--", color="k", lw=1)
+    if p_c is not None:
+        ax.axvline(p_c, ls="--", color="k", lw=1)
+    ax.set_xlabel(r"$p_{\mathrm{eval}}$")
+    ax.set_ylabel(r"$U = 1 - \langle \delta A^4 \rangle / 3 \langle \delta A^2 \rangle^2$")
+    ax.legend(fontsize=7)
