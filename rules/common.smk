@@ -53,6 +53,7 @@ def rap_targets():
         "fig3_dilution",
         "fig4_critical",
         "fig5_low_temperature",
+        "supplement_redundancy",
     ]
     return [RESULTS / "notebooks" / "rap" / f"{name}.ipynb" for name in names]
 

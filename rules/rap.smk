@@ -216,3 +216,51 @@ rule rap_fig5:
         runtime=10,
     script:
         "../workflow/scripts/run_notebook.py"
+
+
+rule rap_redundancy:
+    input:
+        mnist=rules.mnist.output[0],
+    output:
+        RAP / "mnist_redundancy.parquet",
+    log:
+        LOGS / "rap" / "mnist_redundancy.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 4
+    resources:
+        gpu=GPU_JOB,
+        mem_mb=4000,
+        runtime=60,
+    params:
+        redundancy=config["rap"]["redundancy"],
+        seed=config["seed"],
+        device=config["device"],
+    script:
+        "../workflow/scripts/rap_redundancy.py"
+
+
+rule rap_supplement_redundancy:
+    input:
+        notebook=NOTEBOOKS / "rap" / "supplement_redundancy.ipynb",
+        redundancy=RAP / "mnist_redundancy.parquet",
+    output:
+        notebook=RAP_NOTEBOOKS / "supplement_redundancy.ipynb",
+        supplement_redundancy=multiext(
+            str(RAP_FIGURES / "supplement_redundancy"), ".png", ".pdf"
+        ),
+    log:
+        LOGS / "notebooks" / "rap_supplement_redundancy.log",
+    conda:
+        "../envs/analysis.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        parameters={
+            "width": config["rap"]["redundancy"]["width"],
+            "depth": config["rap"]["redundancy"]["depth"],
+            "n_train": config["rap"]["redundancy"]["n_train"],
+        },
+    script:
+        "../workflow/scripts/run_notebook.py"

@@ -12,6 +12,7 @@ NOTEBOOKS = [
     "fig3_dilution",
     "fig4_critical",
     "fig5_low_temperature",
+    "supplement_redundancy",
 ]
 TARGETS = [f"results/notebooks/rap/{name}.ipynb" for name in NOTEBOOKS]
 
@@ -52,7 +53,15 @@ def test_tiny_end_to_end_run(tiny_run):
         cells = json.loads((tmp_path / target).read_text())["cells"]
         outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
         assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
-    for fig in ("fig1", "fig2", "fig3", "fig3_bp_mc_exact", "fig4", "fig5"):
+    for fig in (
+        "fig1",
+        "fig2",
+        "fig3",
+        "fig3_bp_mc_exact",
+        "fig4",
+        "fig5",
+        "supplement_redundancy",
+    ):
         for ext in (".png", ".pdf"):
             assert (tmp_path / "results/figures/rap" / f"{fig}{ext}").stat().st_size > 1000
     rap = tmp_path / "results" / "rap"
@@ -63,5 +72,8 @@ def test_tiny_end_to_end_run(tiny_run):
     assert len(crit) == 2 * 2 * 2 and crit["q_c"].between(0, 1).all()
     ann = pd.read_parquet(rap / "annealing.parquet")
     assert (ann["e"] >= ann["ground_e"] - 1e-12).all()
+    redundancy = pd.read_parquet(rap / "mnist_redundancy.parquet")
+    assert len(redundancy) == 2 * (3 * 2 + 3)  # runs x (random: 3 fractions x 2 draws + magnitude)
+    assert redundancy["test_error"].between(0, 1).all()
     act = pd.read_parquet(rap / "activations.parquet")
     assert set(act["trial"]) == {0, 1} and act["p_layer1"].between(0, 1).all()

@@ -313,3 +313,18 @@ def low_temperature_plot(ax_s: Axes, ax_e: Axes, avg: pd.DataFrame, diffs: dict)
     ax_e.set_xlabel(r"inverse temperature $\beta$")
     ax_e.set_ylabel("difference of energy per weight")
     ax_e.legend(fontsize=8)
+
+
+def redundancy_panel(ax, curve: pd.DataFrame) -> None:
+    """Test error vs fraction of removed connections, per method: mean over runs and draws, with
+    the standard error over runs."""
+    per_run = curve.groupby(["method", "fraction_removed", "run"])["test_error"].mean()
+    stats = per_run.groupby(["method", "fraction_removed"]).agg(["mean", "sem"]).reset_index()
+    for method, rows in stats.groupby("method"):
+        ax.errorbar(rows["fraction_removed"], rows["mean"], rows["sem"].fillna(0), marker="o",
+                    ms=3, label=f"{method} removal")  # fmt: skip
+    ax.axhline(0.9, ls="--", color="0.5", lw=1, label="chance (0.9)")
+    ax.set_yscale("log")
+    ax.set_xlabel("fraction of connections removed")
+    ax.set_ylabel("test error")
+    ax.legend(fontsize=8)
