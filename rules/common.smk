@@ -14,6 +14,10 @@ os.environ.update(
 )
 
 from prunephase.config import ConfigError, load_schema, validate_config  # noqa: E402
+from prunephase.training import CPU_ALLOCATOR_ENV  # noqa: E402
+
+# keep large freed tensors in the heap (see CPU_ALLOCATOR_ENV); a user's own setting wins
+os.environ.update({k: os.getenv(k, v) for k, v in CPU_ALLOCATOR_ENV.items()})
 
 try:
     config.update(

@@ -21,6 +21,14 @@ from prunephase.models import MLPEnsemble, forward, init_ensemble
 
 log = logging.getLogger("prunephase")
 
+#: glibc's malloc returns every freed block above its mmap threshold (at most 32 MB by default) to
+#: the operating system and page-faults it back on the next allocation. A training step allocates
+#: several 10-200 MB tensors (activations, gradients), so on the CPU that costs about a third of the
+#: matrix-product time of a 200-model shard (one core: 55 vs 82 GFLOP/s). These thresholds keep
+#: such blocks in the heap. They act only when set before the process starts: the workflow sets
+#: them for its jobs (rules/common.smk), the benchmark re-executes itself with them.
+CPU_ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36)}
+
 
 def resolve_device(name: str = "auto") -> torch.device:
     """The torch device for a config value: ``auto`` is CUDA when available, else the CPU."""

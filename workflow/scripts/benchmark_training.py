@@ -14,7 +14,9 @@ and prints b vs a and the FLOP/s of b (counted: the matrix products of forward a
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import torch
@@ -22,7 +24,13 @@ import torch
 from prunephase.evaluation import draw_eval_masks, evaluate_fast, evaluate_naive
 from prunephase.models import init_ensemble, layer_sizes
 from prunephase.reference import train_naive
-from prunephase.training import TrainingSettings, model_seeds, resolve_device, train_ensemble
+from prunephase.training import (
+    CPU_ALLOCATOR_ENV,
+    TrainingSettings,
+    model_seeds,
+    resolve_device,
+    train_ensemble,
+)
 
 
 def timed(fn, device: torch.device, repeats: int) -> float:
@@ -58,6 +66,9 @@ def training_flops(sizes: list[int], samples: int) -> float:
 
 
 def main() -> None:
+    if any(k not in os.environ for k in CPU_ALLOCATOR_ENV):
+        # the allocator reads these at start-up: run again with them, as the workflow's jobs do
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**CPU_ALLOCATOR_ENV, **os.environ})
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--width", type=int, default=256)
