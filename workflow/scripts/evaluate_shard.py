@@ -3,6 +3,7 @@
 import torch
 
 from prunephase.data import load_npz
+from prunephase.devices import claim_gpus
 from prunephase.dropout_phases import evaluate_shard, load_shard
 from prunephase.io import write_parquet
 from prunephase.logs import job_log
@@ -10,6 +11,7 @@ from prunephase.logs import job_log
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
+    claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
     table = evaluate_shard(
         load_npz(snakemake.input.mnist), snakemake.params.config, load_shard(snakemake.input.shard)

@@ -3,6 +3,7 @@
 import torch
 
 from prunephase.data import load_npz
+from prunephase.devices import claim_gpus
 from prunephase.dropout_phases import inputs
 from prunephase.io import write_parquet
 from prunephase.logs import job_log
@@ -13,6 +14,7 @@ from prunephase.training import TrainingSettings, model_seeds, resolve_device, t
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
+    claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
     s = snakemake.params.redundancy
     device = resolve_device(snakemake.params.device)

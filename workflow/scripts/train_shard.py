@@ -3,12 +3,14 @@
 import torch
 
 from prunephase.data import load_npz
+from prunephase.devices import claim_gpus
 from prunephase.dropout_phases import train_shard
 from prunephase.logs import job_log
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]):
+    claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
     w = snakemake.wildcards
     train_shard(
