@@ -17,4 +17,4 @@ with job_log(snakemake.log[0]) as log:
         load_npz(snakemake.input.mnist), snakemake.params.config, load_shard(snakemake.input.shard)
     )
     log.info("%d rows", len(table))
-    write_parquet(table, snakemake.output[0])
+    write_parquet(table, snakemake.output[0], {"config": snakemake.params.config})
