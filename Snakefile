@@ -6,12 +6,16 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
 include: "rules/criticality.smk"
 include: "rules/notebooks.smk"
 include: "rules/rap.smk"
+include: "rules/report.smk"
 
 
 rule all:

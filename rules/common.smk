@@ -29,8 +29,28 @@ except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
 NOTEBOOKS = Path(workflow.basedir) / "notebooks"
+CAPTIONS = Path(workflow.basedir) / "report"
 RESULTS = Path("results")
 LOGS = RESULTS / "logs"
+
+
+def figure(prefix):
+    """A figure's PNG and PDF (``multiext``); the PNG goes into ``snakemake --report`` with the
+    caption report/<topic>/<name>.rst of results/figures/<topic>/<name>."""
+    png, pdf = multiext(str(prefix), ".png", ".pdf")
+    topic, name = Path(prefix).parent.name, Path(prefix).name
+    caption = CAPTIONS / topic / f"{name}.rst"
+    png = report(png, caption=str(caption), category="Figures", subcategory=topic,
+                 labels={"figure": name})  # fmt: skip
+    return [png, pdf]
+
+
+def html_renderings(notebooks):
+    """The HTML page of each executed notebook (rules/report.smk), for the report."""
+    return [
+        RESULTS / "notebooks_html" / Path(nb).parent.name / f"{Path(nb).stem}.html"
+        for nb in notebooks
+    ]
 
 
 def dropout_phases_targets():
@@ -63,8 +83,10 @@ def rap_targets():
 
 
 def all_targets():
-    """Every final output: the executed notebooks (their figures come with them)."""
-    return [*dropout_phases_targets(), *rap_targets()]
+    """Every final output: the executed notebooks (their figures come with them) and their HTML
+    renderings (for ``snakemake --report``)."""
+    notebooks = [*dropout_phases_targets(), *rap_targets()]
+    return [*notebooks, *html_renderings(notebooks)]
 
 
 # GPU jobs ask for one GPU unless the config pins the CPU; without --resources gpu=K on the

@@ -10,7 +10,7 @@ rule dp_fig1_schematic:
         notebook=NOTEBOOKS / "dropout_phases" / "fig1_schematic.ipynb",
     output:
         notebook=NB_OUT / "fig1_schematic.ipynb",
-        fig1=multiext(str(FIG_OUT / "fig1"), ".png", ".pdf"),
+        fig1=figure(FIG_OUT / "fig1"),
     log:
         LOGS / "notebooks" / "dp_fig1_schematic.log",
     conda:
@@ -31,7 +31,7 @@ rule dp_fig2_phase_diagram:
         alpha_ce=rules.fit_alpha_ce.output[0],
     output:
         notebook=NB_OUT / "fig2_phase_diagram.ipynb",
-        fig2=multiext(str(FIG_OUT / "fig2"), ".png", ".pdf"),
+        fig2=figure(FIG_OUT / "fig2"),
     log:
         LOGS / "notebooks" / "dp_fig2_phase_diagram.log",
     conda:
@@ -52,7 +52,7 @@ rule dp_fig3_scaling:
         alpha_ce=rules.fit_alpha_ce.output[0],
     output:
         notebook=NB_OUT / "fig3_scaling.ipynb",
-        fig3=multiext(str(FIG_OUT / "fig3"), ".png", ".pdf"),
+        fig3=figure(FIG_OUT / "fig3"),
     log:
         LOGS / "notebooks" / "dp_fig3_scaling.log",
     conda:
@@ -73,7 +73,7 @@ rule dp_training_length:
         alpha_ce=rules.fit_alpha_ce.output[0],
     output:
         notebook=NB_OUT / "training_length.ipynb",
-        training_length=multiext(str(FIG_OUT / "training_length"), ".png", ".pdf"),
+        training_length=figure(FIG_OUT / "training_length"),
     log:
         LOGS / "notebooks" / "dp_training_length.log",
     conda:
@@ -96,7 +96,7 @@ rule dp_fig4_collapse:
         chi2_map=rules.combine_collapses.output.maps,
     output:
         notebook=NB_OUT / "fig4_collapse.ipynb",
-        fig4=multiext(str(FIG_OUT / "fig4"), ".png", ".pdf"),
+        fig4=figure(FIG_OUT / "fig4"),
     log:
         LOGS / "notebooks" / "dp_fig4_collapse.log",
     conda:
@@ -122,7 +122,7 @@ rule dp_fig5_accuracy_binder:
         collapse=rules.combine_collapses.output.fits,
     output:
         notebook=NB_OUT / "fig5_accuracy_binder.ipynb",
-        fig5=multiext(str(FIG_OUT / "fig5"), ".png", ".pdf"),
+        fig5=figure(FIG_OUT / "fig5"),
     log:
         LOGS / "notebooks" / "dp_fig5_accuracy_binder.log",
     conda:
@@ -145,7 +145,7 @@ rule dp_robustness:
         collapse=rules.combine_collapses.output.fits,
     output:
         notebook=NB_OUT / "robustness.ipynb",
-        robustness=multiext(str(FIG_OUT / "robustness"), ".png", ".pdf"),
+        robustness=figure(FIG_OUT / "robustness"),
     log:
         LOGS / "notebooks" / "dp_robustness.log",
     conda:

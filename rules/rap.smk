@@ -117,7 +117,7 @@ rule rap_fig1:
         notebook=NOTEBOOKS / "rap" / "fig1_model.ipynb",
     output:
         notebook=RAP_NOTEBOOKS / "fig1_model.ipynb",
-        fig1=multiext(str(RAP_FIGURES / "fig1"), ".png", ".pdf"),
+        fig1=figure(RAP_FIGURES / "fig1"),
     log:
         LOGS / "notebooks" / "rap_fig1.log",
     conda:
@@ -141,7 +141,7 @@ rule rap_fig2:
         activations=RAP / "activations.parquet",
     output:
         notebook=RAP_NOTEBOOKS / "fig2_activations.ipynb",
-        fig2=multiext(str(RAP_FIGURES / "fig2"), ".png", ".pdf"),
+        fig2=figure(RAP_FIGURES / "fig2"),
     log:
         LOGS / "notebooks" / "rap_fig2.log",
     conda:
@@ -163,8 +163,8 @@ rule rap_fig3:
         ),
     output:
         notebook=RAP_NOTEBOOKS / "fig3_dilution.ipynb",
-        fig3=multiext(str(RAP_FIGURES / "fig3"), ".png", ".pdf"),
-        fig3_check=multiext(str(RAP_FIGURES / "fig3_bp_mc_exact"), ".png", ".pdf"),
+        fig3=figure(RAP_FIGURES / "fig3"),
+        fig3_check=figure(RAP_FIGURES / "fig3_bp_mc_exact"),
     log:
         LOGS / "notebooks" / "rap_fig3.log",
     conda:
@@ -187,7 +187,7 @@ rule rap_fig4:
         critical=RAP / "critical.parquet",
     output:
         notebook=RAP_NOTEBOOKS / "fig4_critical.ipynb",
-        fig4=multiext(str(RAP_FIGURES / "fig4"), ".png", ".pdf"),
+        fig4=figure(RAP_FIGURES / "fig4"),
     log:
         LOGS / "notebooks" / "rap_fig4.log",
     conda:
@@ -206,7 +206,7 @@ rule rap_fig5:
         low_temperature=RAP / "low_temperature.parquet",
     output:
         notebook=RAP_NOTEBOOKS / "fig5_low_temperature.ipynb",
-        fig5=multiext(str(RAP_FIGURES / "fig5"), ".png", ".pdf"),
+        fig5=figure(RAP_FIGURES / "fig5"),
     log:
         LOGS / "notebooks" / "rap_fig5.log",
     conda:
@@ -246,9 +246,7 @@ rule rap_supplement_redundancy:
         redundancy=RAP / "mnist_redundancy.parquet",
     output:
         notebook=RAP_NOTEBOOKS / "supplement_redundancy.ipynb",
-        supplement_redundancy=multiext(
-            str(RAP_FIGURES / "supplement_redundancy"), ".png", ".pdf"
-        ),
+        supplement_redundancy=figure(RAP_FIGURES / "supplement_redundancy"),
     log:
         LOGS / "notebooks" / "rap_supplement_redundancy.log",
     conda:

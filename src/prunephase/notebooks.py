@@ -64,3 +64,22 @@ def snakemake_parameters(job: Any) -> dict[str, Any]:
                 parameters[name] = str(value) if isinstance(value, str | Path) else list(value)
     parameters.update(dict(getattr(job.params, "parameters", {}) or {}))
     return parameters
+
+
+def notebook_to_html(notebook: str | os.PathLike, html: str | os.PathLike) -> None:
+    """Render an executed notebook as one self-contained HTML page (figures embedded), atomically.
+
+    Raises
+    ------
+    RuntimeError
+        If the notebook holds an error output (an executed notebook never should).
+    """
+    import nbconvert
+    import nbformat
+
+    bad = error_cells(notebook)
+    if bad:
+        raise RuntimeError(f"{notebook}: error output in cell(s) {bad}")
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    with atomic_path(html) as tmp:
+        Path(tmp).write_text(body, encoding="utf-8")
