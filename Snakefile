@@ -9,9 +9,10 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
+include: "rules/teacher_student.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_targets(),
-    default_target: True

@@ -30,4 +30,4 @@ LOGS = RESULTS / "logs"
 
 def all_targets():
     """Every final output: the executed notebooks (their figures come with them)."""
-    return [*dropout_phases_targets()]
+    return [*dropout_phases_targets(), *teacher_student_targets()]

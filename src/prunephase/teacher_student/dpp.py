@@ -4,8 +4,8 @@ A k-DPP with a positive semi-definite kernel ``L`` (n, n) draws a subset ``S`` o
 probability ``det(L_S) / e_k(lambda)``, where ``e_k`` is the k-th elementary symmetric polynomial of
 the eigenvalues of ``L`` (Kulesza and Taskar 2012, sec. 5.2). The sampler is the standard spectral
 one (their Algorithm 8): choose k eigenvectors, eigenvector n with the probability that makes the
-mixture exact, then draw from the projection DPP they span. The projection DPP is drawn by sequential
-Schur complements (the chain rule), O(n k^2) per sample.
+mixture exact, then draw from the projection DPP they span. The projection DPP is drawn by
+sequential Schur complements (the chain rule), O(n k^2) per sample.
 
 DPPy (the maintained-looking library) imports with numpy 2 but computes the elementary symmetric
 polynomials in linear scale, which underflows for the near-singular kernels of redundant hidden
@@ -47,8 +47,9 @@ def log_elementary_symmetric(eigval: np.ndarray, k: int) -> np.ndarray:
     Returns
     -------
     np.ndarray
-        Shape (k + 1, n + 1); entry ``[l, m]`` is the log of ``e_l`` of the first ``m`` eigenvalues
-        (``-inf`` where it is zero), from the recursion ``e_l^m = e_l^{m-1} + lambda_m e_{l-1}^{m-1}``.
+        Shape (k + 1, n + 1); entry ``[l, m]`` is the log of ``e_l`` of the first ``m``
+        eigenvalues (``-inf`` where it is zero), from the recursion
+        ``e_l^m = e_l^{m-1} + lambda_m e_{l-1}^{m-1}``.
     """
     n = len(eigval)
     with np.errstate(divide="ignore"):
@@ -60,9 +61,7 @@ def log_elementary_symmetric(eigval: np.ndarray, k: int) -> np.ndarray:
     return E
 
 
-def sample_k_dpp(
-    L: np.ndarray, k: int, rng: np.random.Generator, n_samples: int = 1
-) -> np.ndarray:
+def sample_k_dpp(L: np.ndarray, k: int, rng: np.random.Generator, n_samples: int = 1) -> np.ndarray:
     """Draw exact samples of the k-DPP with kernel ``L``.
 
     Parameters
@@ -92,7 +91,9 @@ def sample_k_dpp(
         raise ValueError(f"k = {k} is outside 0..{n}")
     rank = int(np.count_nonzero(eigval))
     if k > rank:
-        raise ValueError(f"a k-DPP with k = {k} needs a kernel of rank >= k; this one has rank {rank}")
+        raise ValueError(
+            f"a k-DPP with k = {k} needs a kernel of rank >= k; this one has rank {rank}"
+        )
     logE = log_elementary_symmetric(eigval, k)
     with np.errstate(divide="ignore"):
         log_lam = np.log(eigval)
@@ -130,7 +131,7 @@ def _sample_projection(V: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def k_dpp_probabilities(L: np.ndarray, k: int) -> dict[tuple[int, ...], float]:
-    """Exact probability ``det(L_S) / e_k`` of every k-subset ``S`` (by enumeration; small n only)."""
+    """Exact probability ``det(L_S) / e_k`` of every k-subset ``S`` (enumeration; small n only)."""
     L = np.asarray(L, dtype=float)
     n = L.shape[0]
     subsets = list(itertools.combinations(range(n), k))
@@ -143,4 +144,3 @@ def k_dpp_log_normaliser(L: np.ndarray, k: int) -> float:
     """``log e_k(eigenvalues of L)``, the log of the k-DPP's normalising constant."""
     eigval, _ = _spectrum(L)
     return float(log_elementary_symmetric(eigval, k)[k, -1])
-

@@ -3,7 +3,8 @@
 Seeds: the teacher and the initial student of a setting derive from ``(seed, STUDY, K, M)``, so the
 noiseless and the noisy runs start from the same networks; the SGD input streams from
 ``(seed, STUDY, K, M, sigma_key, 0)``; the pruning masks of replica ``r``, method ``m`` and ``k``
-kept units from ``(seed, STUDY, K, M, sigma_key, 1, r, m, k)``, with ``sigma_key = round(1e6 sigma)``.
+kept units from ``(seed, STUDY, K, M, sigma_key, 1, r, m, k)``, with
+``sigma_key = round(1e6 sigma)``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from prunephase.io import atomic_path
 from prunephase.teacher_student.ode import integrate_ode
 from prunephase.teacher_student.order_parameters import (
     OrderParameters,
@@ -24,13 +26,11 @@ from prunephase.teacher_student.pruning import (
     METHODS,
     NODE_METHODS,
     dpp_kernel,
-    dpp_node_subsets,
     importance_edge_mask,
-    importance_node_subsets,
     matched_edges_per_unit,
     node_parameter_count,
+    node_subsets,
     random_edge_mask,
-    random_node_subsets,
 )
 from prunephase.teacher_student.simulation import simulate_online_sgd
 from prunephase.teacher_student.theory import edge_pruned, node_pruned
@@ -43,7 +43,18 @@ PRUNING_COLUMNS = [
     "K", "M", "sigma", "student", "replica", "method", "reweight", "kept_units", "edges_per_unit",
     "params_kept", "params_fraction", "eps_g_mean", "eps_g_se", "masks", "eps_g_unpruned",
 ]  # fmt: skip
-HEATMAP_COLUMNS = ["K", "M", "sigma", "student", "method", "kept_units", "matrix", "row", "col", "value"]
+HEATMAP_COLUMNS = [
+    "K",
+    "M",
+    "sigma",
+    "student",
+    "method",
+    "kept_units",
+    "matrix",
+    "row",
+    "col",
+    "value",
+]
 
 
 @dataclass(frozen=True)
@@ -68,9 +79,25 @@ class Setting:
     def sigma_key(self) -> int:
         return round(1e6 * self.sigma)
 
+    @classmethod
+    def from_config(cls, section: dict, K: int, M: int, t_max: float, sigma: float) -> Setting:
+        """The setting ``(K, M, t_max)`` at noise ``sigma`` of the ``teacher_student`` section."""
+        if K % M:
+            raise ValueError(
+                f"teacher_student.settings: K = {K} is not a multiple of M = {M}; the specialised "
+                "student has K / M copies of each teacher unit"
+            )
+        return cls(
+            K=K, M=M, sigma=sigma, t_max=t_max, N=section["N"], eta=section["eta"],
+            v_star=section["v_star"], w_init_std=section["w_init_std"],
+            v_init_std=section["v_init_std"], replicas=section["replicas"],
+            record_points=section["record_points"], ode_rtol=section["ode_rtol"],
+            dpp_jitter=section["pruning"]["dpp_jitter"],
+        )  # fmt: skip
+
 
 def time_grid(t_max: float, points: int, N: int) -> np.ndarray:
-    """0 and ``points`` log-spaced times up to ``t_max`` (units of N steps), on the 1/N step lattice."""
+    """0 and ``points`` log-spaced times up to ``t_max`` (units of N steps), on the 1/N lattice."""
     t = np.geomspace(min(1.0, t_max), t_max, points)
     steps = np.unique(np.round(np.concatenate([[0.0], t]) * N).astype(np.int64))
     return steps / N
@@ -98,8 +125,8 @@ def train(setting: Setting, seed: int) -> tuple[pd.DataFrame, dict[str, np.ndarr
         Table with columns ``K, M, sigma`` (the setting), ``source`` ("ode" or "sgd"), ``replica``
         (-1 for the ODE), ``t`` (time in units of N steps), ``eps_g`` (generalisation error).
     students
-        Arrays ``W`` (replicas, K, N), ``v`` (replicas, K), ``W_star`` (M, N), ``v_star`` (M,) of the
-        trained students and their teacher, and ``ode_Q``, ``ode_R``, ``ode_v``: the ODE's final
+        Arrays ``W`` (replicas, K, N), ``v`` (replicas, K), ``W_star`` (M, N), ``v_star`` (M,) of
+        the trained students and their teacher, and ``ode_Q``, ``ode_R``, ``ode_v``: the ODE's final
         order parameters.
     """
     W_star, v_star, W0, v0 = initial_networks(setting, seed)
@@ -111,10 +138,16 @@ def train(setting: Setting, seed: int) -> tuple[pd.DataFrame, dict[str, np.ndarr
         W0, v0, W_star, v_star, setting.eta, setting.sigma, times, setting.replicas, rng
     )
     ode = integrate_ode(
-        order_parameters(W0, v0, W_star, v_star), setting.eta, setting.sigma, times, setting.ode_rtol
+        order_parameters(W0, v0, W_star, v_star),
+        setting.eta,
+        setting.sigma,
+        times,
+        setting.ode_rtol,
     )
     frames = [_dynamics_frame(setting, "ode", -1, ode.t, ode.eps_g)]
-    frames += [_dynamics_frame(setting, "sgd", r, tr.t, tr.eps_g) for r, tr in enumerate(trajectories)]
+    frames += [
+        _dynamics_frame(setting, "sgd", r, tr.t, tr.eps_g) for r, tr in enumerate(trajectories)
+    ]
     students = {
         "W": W, "v": v, "W_star": W_star, "v_star": v_star,
         "ode_Q": ode.Q[-1], "ode_R": ode.R[-1], "ode_v": ode.v[-1],
@@ -136,40 +169,55 @@ def specialised_students(setting: Setting, seed: int) -> dict[str, np.ndarray]:
     W_star = np.sqrt(setting.N) * basis.T
     W = np.repeat(W_star, copies, axis=0)
     v = np.full(setting.K, setting.v_star / copies)
-    return {"W": W[None], "v": v[None], "W_star": W_star, "v_star": np.full(setting.M, setting.v_star)}
+    return {
+        "W": W[None],
+        "v": v[None],
+        "W_star": W_star,
+        "v_star": np.full(setting.M, setting.v_star),
+    }
+
+
+def save_students(students: dict[str, np.ndarray], path) -> None:
+    """Write the arrays of :func:`train` to an ``.npz`` file, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **students)
+
+
+def load_students(path) -> dict[str, np.ndarray]:
+    """Read the arrays written by :func:`save_students`."""
+    with np.load(path) as archive:
+        return {name: archive[name] for name in archive.files}
 
 
 def _dynamics_frame(setting: Setting, source: str, replica: int, t, eps) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "K": setting.K, "M": setting.M, "sigma": setting.sigma, "source": source,
-            "replica": replica, "t": np.asarray(t, float), "eps_g": np.asarray(eps, float),
+            "K": setting.K,
+            "M": setting.M,
+            "sigma": setting.sigma,
+            "source": source,
+            "replica": replica,
+            "t": np.asarray(t, float),
+            "eps_g": np.asarray(eps, float),
         }  # fmt: skip
     )
 
 
-def _mask_rng(setting: Setting, seed: int, replica: int, method: str, k: int) -> np.random.Generator:
-    key = [seed, STUDY, setting.K, setting.M, setting.sigma_key, 1, replica, METHODS.index(method), k]
+def _mask_rng(
+    setting: Setting, seed: int, replica: int, method: str, k: int
+) -> np.random.Generator:
+    key = [
+        seed,
+        STUDY,
+        setting.K,
+        setting.M,
+        setting.sigma_key,
+        1,
+        replica,
+        METHODS.index(method),
+        k,
+    ]
     return np.random.default_rng(np.random.SeedSequence(key))
-
-
-def node_subsets(
-    method: str,
-    kernel: np.ndarray,
-    importance: np.ndarray,
-    kept_units: int,
-    masks: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Kept units of a node method: ``masks`` draws (random, DPP with ``kernel``) or the single
-    importance choice (largest ``importance``); int array of shape (draws, k)."""
-    if method == "random_node":
-        return random_node_subsets(len(importance), kept_units, rng, masks)
-    if method == "dpp_node":
-        return dpp_node_subsets(kernel, kept_units, rng, masks)
-    if method == "importance_node":
-        return importance_node_subsets(importance, kept_units, rng, masks)
-    raise ValueError(f"unknown node pruning method {method!r}; known: {NODE_METHODS}")
 
 
 def pruned_students(
@@ -231,8 +279,8 @@ def prune(
     heatmaps
         Long table of the mask-averaged pruned ``Q`` (K, K) and ``R`` (K, M) of replica 0 at
         ``kept_units = round(heatmap_fraction K)``, without reweighting, with removed units as
-        zero rows: columns ``K, M, sigma, student, method, kept_units, matrix`` ("Q" or "R"), ``row``,
-        ``col``, ``value``; units are ordered by the teacher unit they overlap most.
+        zero rows: columns ``K, M, sigma, student, method, kept_units, matrix`` ("Q" or "R"),
+        ``row``, ``col``, ``value``; units are ordered by the teacher unit they overlap most.
     """
     W, v, W_star, v_star = students["W"], students["v"], students["W_star"], students["v_star"]
     replicas, K, N = W.shape
@@ -295,5 +343,6 @@ def _heatmaps(setting, W, v, W_star, v_star, seed, masks, fraction) -> pd.DataFr
 
 __all__ = [
     "DYNAMICS_COLUMNS", "EDGE_METHODS", "HEATMAP_COLUMNS", "PRUNING_COLUMNS", "Setting",
-    "initial_networks", "node_subsets", "prune", "specialised_students", "pruned_students", "time_grid", "train",
+    "initial_networks", "load_students", "prune", "save_students",
+    "specialised_students", "pruned_students", "time_grid", "train",
 ]  # fmt: skip

@@ -1,7 +1,7 @@
 """Closed-form Gaussian averages of the erf soft committee machine.
 
-For the activation ``g(z) = erf(z / sqrt(2))`` with derivative ``g'(z) = sqrt(2 / pi) exp(-z^2 / 2)``
-the averages that enter the generalisation error and the online-SGD ODEs are elementary functions of
+For the activation ``g(z) = erf(z / sqrt(2))``, with ``g'(z) = sqrt(2 / pi) exp(-z^2 / 2)``, the
+averages that enter the generalisation error and the online-SGD ODEs are elementary functions of
 the covariance of the pre-activations (Saad and Solla 1995; Goldt et al. 2019). Every function here
 takes the full covariance matrix ``C`` of all pre-activations (student units first, then the teacher
 units) and returns the average for every combination of the indices, as an array.
@@ -82,8 +82,8 @@ def i3(C: np.ndarray, rows: slice) -> np.ndarray:
 def i4(C: np.ndarray, rows: slice) -> np.ndarray:
     """``E[g'(x_a) g'(x_b) g(x_c) g(x_d)]`` for ``a, b`` in ``rows`` and every ``c``, ``d``.
 
-    With ``Lambda4 = (1 + C_aa)(1 + C_bb) - C_ab^2`` and ``D = C - U^T (I + C_{ab})^{-1} U``, where the
-    columns of ``U`` (2, P) are ``(C_ac, C_bc)``, the average is
+    With ``Lambda4 = (1 + C_aa)(1 + C_bb) - C_ab^2`` and ``D = C - U^T (I + C_{ab})^{-1} U``, where
+    the columns of ``U`` (2, P) are ``(C_ac, C_bc)``, the average is
     ``(4 / pi^2) Lambda4^{-1/2} asin(D_cd / sqrt((1 + D_cc)(1 + D_dd)))``: the Gaussian weight of
     ``g'(x_a) g'(x_b)`` turns the covariance of ``(x_c, x_d)`` into ``D``. Multiplied out, this is
     the Lambda_0, Lambda_1, Lambda_2 expression of Saad and Solla (1995).

@@ -1,7 +1,7 @@
 """Order-parameter ODEs of online SGD in the soft committee machine (both layers trained).
 
-In the limit N -> infinity with ``t = steps / N`` fixed, the order parameters of a student trained by
-online SGD on fresh samples (``dw_k = -(eta / sqrt(N)) v_k Delta g'(lambda_k) x``,
+In the limit N -> infinity with ``t = steps / N`` fixed, the order parameters of a student trained
+by online SGD on fresh samples (``dw_k = -(eta / sqrt(N)) v_k Delta g'(lambda_k) x``,
 ``dv_k = -(eta / N) Delta g(lambda_k)``, ``Delta`` = student minus noisy teacher output) follow the
 deterministic equations of Goldt et al. (2019, NeurIPS), eqs. (9)-(11):
 
@@ -12,8 +12,8 @@ deterministic equations of Goldt et al. (2019, NeurIPS), eqs. (9)-(11):
 
 ``dv_k/dt = -eta E[Delta g(lambda_k)]``
 
-where from here on ``Delta`` is the noiseless difference. Every average is one of the closed forms of
-:mod:`prunephase.teacher_student.gaussian_averages`; nothing is sampled.
+where from here on ``Delta`` is the noiseless difference. Every average is one of the closed forms
+of :mod:`prunephase.teacher_student.gaussian_averages`; nothing is sampled.
 """
 
 from __future__ import annotations
@@ -131,5 +131,10 @@ def integrate_ode(
     Q = 0.5 * (Q + Q.transpose(0, 2, 1))
     R = ys[:, K * K : K * K + K * M].reshape(-1, K, M)
     v = ys[:, K * K + K * M :]
-    eps = np.array([generalisation_error(OrderParameters(q, r, T, w, v_star)) for q, r, w in zip(Q, R, v, strict=True)])
+    eps = np.array(
+        [
+            generalisation_error(OrderParameters(q, r, T, w, v_star))
+            for q, r, w in zip(Q, R, v, strict=True)
+        ]
+    )
     return Trajectory(sol.t, Q, R, v, T, v_star, eps)

@@ -1,8 +1,9 @@
-"""Order parameters of a soft committee machine student and teacher, and the exact generalisation error.
+"""Order parameters of a soft committee student and its teacher; the exact generalisation error.
 
 A student with first-layer weights ``W`` (K, N) and second-layer weights ``v`` (K,) learns from a
-teacher ``W_star`` (M, N), ``v_star`` (M,). For Gaussian inputs ``x ~ N(0, I_N)`` the pre-activations
-``lambda = W x / sqrt(N)`` and ``nu = W_star x / sqrt(N)`` are jointly Gaussian with covariances
+teacher ``W_star`` (M, N), ``v_star`` (M,). For Gaussian inputs ``x ~ N(0, I_N)`` the
+pre-activations ``lambda = W x / sqrt(N)`` and ``nu = W_star x / sqrt(N)`` are jointly Gaussian
+with covariances
 
 ``Q = W W^T / N`` (K, K), ``R = W W_star^T / N`` (K, M), ``T = W_star W_star^T / N`` (M, M),
 
@@ -54,7 +55,8 @@ class OrderParameters:
 def order_parameters(
     W: np.ndarray, v: np.ndarray, W_star: np.ndarray, v_star: np.ndarray
 ) -> OrderParameters:
-    """Order parameters of weights ``W`` (K, N), ``v`` (K,) and a teacher ``W_star`` (M, N), ``v_star`` (M,)."""
+    """Order parameters of a student ``W`` (K, N), ``v`` (K,) and a teacher ``W_star`` (M, N),
+    ``v_star`` (M,)."""
     N = W.shape[-1]
     return OrderParameters(
         Q=W @ W.T / N, R=W @ W_star.T / N, T=W_star @ W_star.T / N, v=np.asarray(v), v_star=v_star
@@ -65,7 +67,8 @@ def generalisation_error(op: OrderParameters) -> float:
     """Exact generalisation error ``eps_g = E[(student - teacher)^2] / 2`` of erf committees.
 
     ``eps_g = (1/pi) [sum_ik v_i v_k asin(Q_ik / sqrt((1 + Q_ii)(1 + Q_kk)))
-    + sum_nm v*_n v*_m asin(T_nm / ...) - 2 sum_in v_i v*_n asin(R_in / sqrt((1 + Q_ii)(1 + T_nn)))]``,
+    + sum_nm v*_n v*_m asin(T_nm / ...)
+    - 2 sum_in v_i v*_n asin(R_in / sqrt((1 + Q_ii)(1 + T_nn)))]``,
     i.e. the error against the noiseless teacher output (output noise adds ``sigma^2 / 2`` to the
     error on noisy labels and is left out, as in Goldt et al. 2019).
     """

@@ -28,7 +28,7 @@ def node_parameter_count(kept_units: int, fan_in: int) -> int:
 
 
 def matched_edges_per_unit(kept_units: int, n_units: int, fan_in: int) -> int:
-    """Incoming weights per unit, ``e = (k N + k - K) / K`` rounded, that cost as much as ``k`` units.
+    """Incoming weights per unit, ``e = (k N + k - K) / K`` rounded: the cost of ``k`` whole units.
 
     Raises
     ------
@@ -47,7 +47,7 @@ def matched_edges_per_unit(kept_units: int, n_units: int, fan_in: int) -> int:
 def random_node_subsets(
     n_units: int, kept_units: int, rng: np.random.Generator, n_samples: int
 ) -> np.ndarray:
-    """``n_samples`` uniformly random ``kept_units``-subsets of ``range(n_units)``, shape (n_samples, k)."""
+    """``n_samples`` uniform random ``kept_units``-subsets of ``range(n_units)``; (n_samples, k)."""
     return np.sort(
         np.stack([rng.choice(n_units, kept_units, replace=False) for _ in range(n_samples)]), axis=1
     )
@@ -88,10 +88,31 @@ def dpp_node_subsets(
     return sample_k_dpp(kernel, kept_units, rng, n_samples)
 
 
+def node_subsets(
+    method: str,
+    kernel: np.ndarray,
+    importance: np.ndarray,
+    kept_units: int,
+    masks: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Kept units of a node method: ``masks`` draws (random, DPP with ``kernel``) or the single
+    importance choice (largest ``importance``); int array of shape (draws, k)."""
+    if method == "random_node":
+        return random_node_subsets(len(importance), kept_units, rng, masks)
+    if method == "dpp_node":
+        return dpp_node_subsets(kernel, kept_units, rng, masks)
+    if method == "importance_node":
+        return importance_node_subsets(importance, kept_units, rng, masks)
+    raise ValueError(f"unknown node pruning method {method!r}; known: {NODE_METHODS}")
+
+
 # -- which weights --------------------------------------------------------------------------------
 
 
-def random_edge_mask(shape: tuple[int, int], keep_fraction: float, rng: np.random.Generator) -> np.ndarray:
+def random_edge_mask(
+    shape: tuple[int, int], keep_fraction: float, rng: np.random.Generator
+) -> np.ndarray:
     """Boolean mask (K, N) keeping each weight independently with probability ``keep_fraction``."""
     return rng.random(shape) < keep_fraction
 
@@ -134,7 +155,9 @@ def node_reweighting(gram: np.ndarray, kept: np.ndarray) -> np.ndarray:
     A = np.zeros((len(kept), K))
     A[np.arange(len(kept)), kept] = 1.0
     if len(removed) and len(kept):
-        coef, *_ = np.linalg.lstsq(gram[np.ix_(kept, kept)], gram[np.ix_(kept, removed)], rcond=1e-10)
+        coef, *_ = np.linalg.lstsq(
+            gram[np.ix_(kept, kept)], gram[np.ix_(kept, removed)], rcond=1e-10
+        )
         A[:, removed] = coef
     return A
 
@@ -142,7 +165,8 @@ def node_reweighting(gram: np.ndarray, kept: np.ndarray) -> np.ndarray:
 def edge_reweighting(
     W: np.ndarray, mask: np.ndarray, input_covariance: np.ndarray | None, ridge: float = 0.0
 ) -> np.ndarray:
-    """Pruned first-layer weights, with the removed part of each pre-activation regressed on the kept inputs.
+    """Pruned first-layer weights, the removed part of each pre-activation regressed on the kept
+    inputs.
 
     For unit ``i`` with kept inputs ``A`` and removed inputs ``B`` the pre-activation loses
     ``w_B . x_B``; its least-squares fit by ``x_A`` is ``(S_AA^{-1} S_AB w_B) . x_A`` with ``S`` the
@@ -155,9 +179,9 @@ def edge_reweighting(
     mask
         Boolean mask of the kept weights, shape (K, N).
     input_covariance
-        Covariance of the inputs, shape (N, N). ``None`` means isotropic inputs (``x ~ N(0, I)``, the
-        teacher-student case): the removed inputs are then uncorrelated with the kept ones, the fit is
-        zero and the pruned weights are returned unchanged.
+        Covariance of the inputs, shape (N, N). ``None`` means isotropic inputs (``x ~ N(0, I)``,
+        the teacher-student case): the removed inputs are then uncorrelated with the kept ones, the
+        fit is zero and the pruned weights are returned unchanged.
     ridge
         Added to the diagonal of ``S_AA`` (relative to its mean diagonal) so that constant inputs,
         such as MNIST's border pixels, do not make it singular.

@@ -79,7 +79,10 @@ def simulate_online_sgd(
     for r in range(replicas):
         Q, R, vr = (np.stack([snap[i][r] for snap in snapshots]) for i in range(3))
         eps = np.array(
-            [generalisation_error(OrderParameters(q, rr, T, w, v_star)) for q, rr, w in zip(Q, R, vr)]
+            [
+                generalisation_error(OrderParameters(q, rr, T, w, v_star))
+                for q, rr, w in zip(Q, R, vr, strict=True)
+            ]
         )
         trajectories.append(Trajectory(t, Q, R, vr, T, v_star, eps))
     return trajectories, W, v
@@ -99,8 +102,8 @@ def _sgd_chunk(
 
     Within a chunk the first-layer weights are ``W_s = W_0 + sum_{s' < s} a_{s'} x_{s'}^T`` with
     ``a = -eta v Delta g'(lambda)`` and inputs scaled by ``1 / sqrt(N)``, so the pre-activations
-    need only the chunk's input Gram matrix: ``lambda_s = W_0 x_s + sum_{s' < s} a_{s'} (x_{s'} . x_s)``,
-    accumulated step by step.
+    need only the chunk's input Gram matrix,
+    ``lambda_s = W_0 x_s + sum_{s' < s} a_{s'} (x_{s'} . x_s)``, accumulated step by step.
     The sequential loop then works on K-vectors, and the (R, K, N) products are done by BLAS once
     per chunk; the arithmetic is that of the plain update.
     """

@@ -7,12 +7,14 @@ input statistics, so the error after pruning is :func:`generalisation_error` of 
 - node pruning keeps the rows and columns of the kept units (and, with reweighting, hands the
   removed units' second-layer weights to the kept ones by least squares on the activations, whose
   second moments ``E[g(lambda_i) g(lambda_j)]`` are known in closed form);
-- edge pruning multiplies the weights by a mask, ``Q' = (W o m)(W o m)^T / N``, ``R' = (W o m) W*^T / N``.
+- edge pruning multiplies the weights by a mask, ``Q' = (W o m)(W o m)^T / N``,
+  ``R' = (W o m) W*^T / N``.
 
 Random edge pruning with keep probability ``c`` has, for ``N -> infinity``, self-averaging order
-parameters ``Q'_ii = c Q_ii``, ``Q'_ij = c^2 Q_ij`` (i != j), ``R' = c R``. For the specialised student
-(``z = K / M`` exact copies of each orthonormal teacher unit, ``v = v* / z``) this gives the closed
-form of :func:`random_edge_error_specialised`, derived in ``notebooks/teacher_student/random_edge_theory.ipynb``.
+parameters ``Q'_ii = c Q_ii``, ``Q'_ij = c^2 Q_ij`` (i != j), ``R' = c R``. For the specialised
+student (``z = K / M`` exact copies of each orthonormal teacher unit, ``v = v* / z``) this gives
+the closed form of :func:`random_edge_error_specialised`, derived in
+``notebooks/teacher_student/random_edge_theory.ipynb``.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def random_edge_expected_order_parameters(op: OrderParameters, keep: float) -> O
 
 def specialised_student(n_teacher: int, copies: int, v_star: float) -> OrderParameters:
     """The ideal specialised student: ``copies`` exact copies of each of ``n_teacher`` orthonormal
-    teacher units (``T = I``, ``Q`` block-diagonal of ones, ``R`` one on the own block), ``v = v*/z``.
+    teacher units (``T = I``, ``Q`` block-diagonal of ones, ``R`` one on the own block),
+    ``v = v*/z``.
     """
     K = n_teacher * copies
     assign = np.repeat(np.arange(n_teacher), copies)
@@ -106,3 +109,16 @@ def random_edge_error_specialised(
         - 2 * np.arcsin(c / np.sqrt(2 * (1 + c)))
     )
     return n_teacher * v_star**2 / np.pi * bracket
+
+
+def balanced_node_error_specialised(
+    keep: np.ndarray | float, n_teacher: int, v_star: float
+) -> np.ndarray:
+    """Error of the specialised student after keeping a fraction ``c`` of the copies of every
+    teacher unit (node pruning, no reweighting; exact when ``c z`` is an integer).
+
+    The kept copies of teacher unit n output ``c v*_n g(nu_n)``, so
+    ``eps_g = (M v*^2 / pi) (1 - c)^2 asin(1/2) = M v*^2 (1 - c)^2 / 6``.
+    """
+    c = np.asarray(keep, dtype=float)
+    return n_teacher * v_star**2 * (1 - c) ** 2 / 6
