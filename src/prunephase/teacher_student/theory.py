@@ -101,14 +101,14 @@ def random_edge_error_specialised(
     c = np.asarray(keep, dtype=float)
     if np.any((c < 0) | (c > 1)):
         raise ValueError("keep probabilities must lie in [0, 1]")
-    z = float(copies)
+    z = np.asarray(copies, dtype=float)
     bracket = (
         np.arcsin(c / (1 + c)) / z
         + (1 - 1 / z) * np.arcsin(c**2 / (1 + c))
         + np.pi / 6
         - 2 * np.arcsin(c / np.sqrt(2 * (1 + c)))
     )
-    return n_teacher * v_star**2 / np.pi * bracket
+    return np.asarray(n_teacher) * v_star**2 / np.pi * bracket
 
 
 def balanced_node_error_specialised(
