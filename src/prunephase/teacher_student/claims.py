@@ -169,8 +169,10 @@ def ode_sgd_agreement(dynamics: pd.DataFrame) -> pd.DataFrame:
     -------
     pd.DataFrame
         Columns ``K, M, sigma, replicas``, ``max_z`` (largest ``|ODE - SGD mean|`` over the
-        replicas' standard deviation at that time), ``median_z``, ``max_rel`` (largest
-        ``|ODE - SGD mean| / ODE``), ``eps_ode_final``, ``eps_sgd_final``, ``eps_sgd_final_std``.
+        replicas' standard deviation at that time), ``worst_t`` (where), ``median_z``, ``max_rel``
+        (largest ``|ODE - SGD mean| / ODE``), ``within`` (fraction of the times at which the ODE
+        lies within 3 standard deviations plus 2% of the replica mean, the criterion of the tests),
+        ``eps_ode_final``, ``eps_sgd_final``, ``eps_sgd_final_std``.
     """
     rows = []
     for (K, M, sigma), frame in dynamics.groupby(["K", "M", "sigma"]):
@@ -180,13 +182,14 @@ def ode_sgd_agreement(dynamics: pd.DataFrame) -> pd.DataFrame:
         mean, std = sgd.mean(axis=1)[keep], sgd.std(axis=1, ddof=1)[keep]
         gap = (ode[keep] - mean).abs()
         z = gap / std
+        within = float((gap < 3 * std + 0.02 * ode[keep]).mean())
         rows.append(
-            (K, M, sigma, sgd.shape[1], float(z.max()), float(z.median()),
-             float((gap / ode[keep]).max()), float(ode.iloc[-1]), float(mean.iloc[-1]),
+            (K, M, sigma, sgd.shape[1], float(z.max()), float(z.idxmax()), float(z.median()),
+             float((gap / ode[keep]).max()), within, float(ode.iloc[-1]), float(mean.iloc[-1]),
              float(std.iloc[-1]))
         )  # fmt: skip
     return pd.DataFrame(
         rows,
-        columns=["K", "M", "sigma", "replicas", "max_z", "median_z", "max_rel", "eps_ode_final",
-                 "eps_sgd_final", "eps_sgd_final_std"],
+        columns=["K", "M", "sigma", "replicas", "max_z", "worst_t", "median_z", "max_rel", "within",
+                 "eps_ode_final", "eps_sgd_final", "eps_sgd_final_std"],
     )  # fmt: skip
