@@ -130,7 +130,7 @@ rule teacher_student_mnist_prune:
         LOGS / "teacher_student" / "mnist_prune_{network}.log",
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,

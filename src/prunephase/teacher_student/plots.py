@@ -83,6 +83,7 @@ def plot_comparisons(pruning: pd.DataFrame, reweight: bool) -> plt.Figure:
                 )  # fmt: skip
             ax.axhline(frame.unpruned.mean(), color="k", ls=":", lw=1, label="unpruned")
             ax.set_yscale("symlog", linthresh=1e-2)
+            ax.set_ylim(bottom=0)
             who = "ideal specialised" if student == "specialised" else f"SGD, $\\sigma$={sigma:g}"
             ax.set_title(f"{title}\nK={K}, M={M}, {who}", fontsize=8)
             ax.set_xlabel("fraction of parameters kept", fontsize=8)
