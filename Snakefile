@@ -9,6 +9,9 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
+include: "rules/criticality.smk"
+include: "rules/notebooks.smk"
+include: "rules/rap.smk"
 include: "rules/teacher_student.smk"
 
 

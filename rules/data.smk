@@ -7,14 +7,14 @@ rule mnist:
         RESULTS / "data" / "mnist.npz",
     log:
         LOGS / "data" / "mnist.log",
-    params:
-        dirs=config["data"]["mnist_dirs"],
-        download=config["data"]["download"],
-        mirrors=config["data"]["mirrors"],
     conda:
         "../envs/torch.yaml"
     resources:
         mem_mb=2000,
         runtime=30,
+    params:
+        dirs=config["data"]["mnist_dirs"],
+        download=config["data"]["download"],
+        mirrors=config["data"]["mirrors"],
     script:
         "../workflow/scripts/fetch_mnist.py"

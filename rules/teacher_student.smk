@@ -7,32 +7,20 @@ TS_FIGURES = RESULTS / "figures" / "teacher_student"
 TS_NOTEBOOKS = RESULTS / "notebooks" / "teacher_student"
 
 
-def ts_name(setting, sigma=None):
-    name = f"K{setting['K']}_M{setting['M']}"
-    return name if sigma is None else f"{name}_sigma{sigma:g}"
-
-
 # a trained run per setting and noise level; the ideal specialised student per setting
+TS_IDEAL = {f"K{s['K']}_M{s['M']}": {**s, "sigma": 0.0} for s in TS["settings"]}
 TS_RUNS = {
-    ts_name(s, sigma): {**s, "sigma": sigma}
-    for s in TS["settings"]
+    f"{name}_sigma{sigma:g}": {**s, "sigma": sigma}
+    for name, s in TS_IDEAL.items()
     for sigma in TS["sigmas"]
 }
-TS_IDEAL = {ts_name(s): {**s, "sigma": 0.0} for s in TS["settings"]}
 TS_NETWORKS = list(range(TS["mnist"]["seeds"]))
 
 
 wildcard_constraints:
     ts_run="|".join(map(re.escape, TS_RUNS)),
     ts_ideal="|".join(map(re.escape, TS_IDEAL)),
-    network=r"\d+",
-
-
-def teacher_student_targets():
-    return [
-        TS_NOTEBOOKS / f"{name}.ipynb"
-        for name in ("dynamics", "random_edge_theory", "pruning", "mnist")
-    ]
+    ts_network=r"\d+",
 
 
 rule teacher_student_train:
@@ -103,10 +91,10 @@ rule teacher_student_mnist_train:
     input:
         mnist=RESULTS / "data" / "mnist.npz",
     output:
-        network=TS_DIR / "mnist" / "network_{network}.npz",
-        history=TS_DIR / "mnist" / "history_{network}.parquet",
+        network=TS_DIR / "mnist" / "network_{ts_network}.npz",
+        history=TS_DIR / "mnist" / "history_{ts_network}.parquet",
     log:
-        LOGS / "teacher_student" / "mnist_train_{network}.log",
+        LOGS / "teacher_student" / "mnist_train_{ts_network}.log",
     conda:
         "../envs/torch.yaml"
     threads: 2
@@ -123,11 +111,11 @@ rule teacher_student_mnist_train:
 rule teacher_student_mnist_prune:
     input:
         mnist=RESULTS / "data" / "mnist.npz",
-        network=TS_DIR / "mnist" / "network_{network}.npz",
+        network=TS_DIR / "mnist" / "network_{ts_network}.npz",
     output:
-        pruning=TS_DIR / "mnist" / "pruning_{network}.parquet",
+        pruning=TS_DIR / "mnist" / "pruning_{ts_network}.parquet",
     log:
-        LOGS / "teacher_student" / "mnist_prune_{network}.log",
+        LOGS / "teacher_student" / "mnist_prune_{ts_network}.log",
     conda:
         "../envs/torch.yaml"
     threads: 1
@@ -219,10 +207,10 @@ rule teacher_student_mnist_notebook:
     input:
         notebook=NOTEBOOKS / "teacher_student" / "mnist.ipynb",
         pruning=expand(
-            TS_DIR / "mnist" / "pruning_{network}.parquet", network=TS_NETWORKS
+            TS_DIR / "mnist" / "pruning_{ts_network}.parquet", ts_network=TS_NETWORKS
         ),
         history=expand(
-            TS_DIR / "mnist" / "history_{network}.parquet", network=TS_NETWORKS
+            TS_DIR / "mnist" / "history_{ts_network}.parquet", ts_network=TS_NETWORKS
         ),
     output:
         notebook=TS_NOTEBOOKS / "mnist.ipynb",

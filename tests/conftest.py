@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+#: the tiny configuration of the whole workflow (every rule and notebook, small)
+TINY = REPO / "tests" / "configs" / "tiny.yaml"
 
 
 def mnist_dir() -> Path | None:
@@ -34,3 +37,23 @@ def mnist(mnist_path):
     from prunephase.data import locate_mnist, read_mnist
 
     return read_mnist(locate_mnist([mnist_path], download=False))
+
+
+def snakemake(*args, cwd=REPO, env_extra=None, check=True) -> subprocess.CompletedProcess:
+    """Run this checkout's workflow with the verified MNIST copy; fail with its output."""
+    env = {**os.environ, "PRUNEPHASE_MNIST_DIR": str(mnist_dir()), **(env_extra or {})}
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args]
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1500)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """The working directory of one end-to-end run of the whole workflow with the tiny config."""
+    workdir = tmp_path_factory.mktemp("tiny")
+    snakemake("--cores", "2", "--directory", str(workdir), "--configfile", str(TINY))
+    return workdir

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import REPO, snakemake
 
 from prunephase.config import ConfigError, load_config
 from prunephase.data import flatten_inputs
@@ -27,8 +26,6 @@ from prunephase.teacher_student.mnist_pruning import (
     train_mlp,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-TINY = REPO / "tests" / "configs" / "teacher_student_tiny.yaml"
 OUTPUTS = [f"results/notebooks/teacher_student/{n}.ipynb" for n in
            ("dynamics", "random_edge_theory", "pruning", "mnist")]  # fmt: skip
 
@@ -69,37 +66,29 @@ def test_config_errors_name_the_key(tmp_path):
     assert paper["N"] == 500 and paper["mnist"]["hidden"] == [500, 500]
 
 
-def _snakemake(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=900,
+@pytest.mark.workflow
+def test_paper_scale_dag(tmp_path):
+    result = snakemake(
+        "-n", *OUTPUTS, "--directory", str(tmp_path),
+        "--configfile", str(REPO / "config/paper.yaml"),
     )  # fmt: skip
+    stats = result.stdout[result.stdout.index("Job stats:") :]
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+    # 2 settings x 2 noise levels trained and pruned, 2 ideal students, 5 MNIST networks
+    assert counts["teacher_student_train"] == 4 and counts["teacher_student_prune"] == 4
+    assert counts["teacher_student_prune_specialised"] == 2
+    assert counts["teacher_student_mnist_train"] == 5 and counts["teacher_student_mnist_prune"] == 5
+    assert counts["teacher_student_pruning_notebook"] == 1
 
 
 @pytest.mark.workflow
-def test_dry_run_lists_the_rules():
-    result = _snakemake("-n", "--forceall", *OUTPUTS, cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    for rule in ("teacher_student_train", "teacher_student_prune",
-                 "teacher_student_prune_specialised", "teacher_student_mnist_train",
-                 "teacher_student_mnist_prune", "teacher_student_pruning_notebook"):  # fmt: skip
-        assert rule in result.stdout
-
-
-@pytest.mark.workflow
-def test_tiny_run(tmp_path, mnist_path):
-    config = yaml.safe_load(TINY.read_text())
-    config["data"] = {"mnist_dirs": [str(mnist_path)], "download": False}
-    configfile = tmp_path / "tiny.yaml"
-    configfile.write_text(yaml.safe_dump(config))
-    result = _snakemake("--cores", "2", "--configfile", str(configfile), "--directory",
-                        str(tmp_path), *OUTPUTS, cwd=tmp_path)  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_tiny_run(tiny_run):
+    """The shared tiny end-to-end run (tests/configs/tiny.yaml) holds this part's outputs."""
     for notebook in OUTPUTS:
-        path = tmp_path / notebook
+        path = tiny_run / notebook
         assert error_cells(path) == []
         assert json.loads(path.read_text())["cells"]
-    results = tmp_path / "results"
+    results = tiny_run / "results"
     dynamics = pd.read_parquet(results / "teacher_student/dynamics/K4_M2_sigma0.25.parquet")
     assert list(dynamics.columns) == DYNAMICS_COLUMNS
     assert set(dynamics.source) == {"ode", "sgd"} and (dynamics.eps_g > 0).all()

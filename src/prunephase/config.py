@@ -89,7 +89,7 @@ def validate_config(
 
 
 def load_config(*paths: str | os.PathLike) -> dict[str, Any]:
-    """Load YAML config files (later ones override earlier ones, nested keys merged) and validate."""
+    """Load YAML config files (later ones override earlier ones, nested keys merge); validate."""
     merged: dict[str, Any] = {}
     for path in paths:
         with open(path) as fh:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import urllib.request
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class MNIST:
-    """The MNIST arrays as stored: images uint8 (n, 28, 28) in [0, 255], labels int64 (n,) in 0..9."""
+    """MNIST as stored: images uint8 (n, 28, 28) in [0, 255], labels int64 (n,) in 0..9."""
 
     train_images: np.ndarray
     train_labels: np.ndarray
@@ -84,7 +85,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def search_dirs(configured: Sequence[str | os.PathLike]) -> list[Path]:
-    """The directories searched for the MNIST files: ``$PRUNEPHASE_MNIST_DIR`` first, then ``configured``."""
+    """Directories searched for the MNIST files: ``$PRUNEPHASE_MNIST_DIR``, then ``configured``."""
     dirs = [Path(d) for d in configured]
     if os.environ.get(ENV_MNIST_DIR):
         dirs.insert(0, Path(os.environ[ENV_MNIST_DIR]))
@@ -113,7 +114,8 @@ def _download(name: str, target: Path, mirrors: Sequence[str], timeout: float = 
         except OSError as err:
             failures.append(f"{url}: {err}")
     raise DataError(
-        f"could not download {name} into {target.parent}:\n  " + "\n  ".join(failures)
+        f"could not download {name} into {target.parent}:\n  "
+        + "\n  ".join(failures)
         + f"\nPut the official file there, or point ${ENV_MNIST_DIR} (or data.mnist_dirs) at a "
         "directory that holds it."
     )
@@ -179,8 +181,10 @@ def load_npz(path: str | os.PathLike) -> MNIST:
     try:
         with np.load(path) as archive:
             return MNIST(**{part: archive[part] for part in MNIST_FILES})
-    except (OSError, KeyError, ValueError) as err:
-        raise DataError(f"{path}: not a readable MNIST archive ({err}); delete it to rebuild") from err
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise DataError(
+            f"{path}: not a readable MNIST archive ({err}); delete it to rebuild"
+        ) from err
 
 
 def flatten_inputs(
@@ -196,7 +200,8 @@ def flatten_inputs(
         ``"unit_interval"``: pixels / 255. ``"standardise"``: pixels / 255, then minus the mean and
         over the standard deviation of ``reference`` / 255 (one scalar each, over all pixels).
     reference
-        uint8 images that define the standardisation (the full training set); defaults to ``images``.
+        uint8 images that define the standardisation (the full training set); default
+        ``images``.
 
     Returns
     -------

@@ -22,7 +22,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # keep the suffix: some writers (papermill, matplotlib) choose the format by it
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".part{path.suffix}")
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=f".part{path.suffix}"
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:

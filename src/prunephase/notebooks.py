@@ -52,7 +52,7 @@ def execute_notebook(
 
 
 def snakemake_parameters(job: Any) -> dict[str, Any]:
-    """Notebook parameters of a Snakemake job: its named inputs and outputs and ``params.parameters``.
+    """Notebook parameters of a Snakemake job: named inputs and outputs, ``params.parameters``.
 
     Every named input and output except ``notebook`` becomes a parameter of the same name (a
     string, or a list of strings for a ``multiext`` output such as a figure's PNG and PDF).

@@ -19,7 +19,7 @@ with job_log(snakemake.log[0]) as log:
     table = prune_mnist(
         layers, x_fit.astype("float64"), x_test.astype("float64"), mnist.test_labels,
         opts["kept_percent"], opts["draws"], opts["ridge"], opts["dpp_jitter"],
-        snakemake.params.seed, int(snakemake.wildcards.network),
+        snakemake.params.seed, int(snakemake.wildcards.ts_network),
     )  # fmt: skip
     write_parquet(table, snakemake.output.pruning)
     log.info("%d rows; unpruned test error %.4f", len(table), table.test_error_unpruned.iloc[0])

@@ -20,7 +20,7 @@ with job_log(snakemake.log[0]) as log:
         hidden=tuple(opts["hidden"]), lr=opts["lr"], momentum=opts["momentum"],
         batch_size=opts["batch_size"], epochs=opts["epochs"], n_train=opts["n_train"],
     )  # fmt: skip
-    network = int(snakemake.wildcards.network)
+    network = int(snakemake.wildcards.ts_network)
     model, history, subset = train_mlp(
         x_train,
         mnist.train_labels,

@@ -1,0 +1,55 @@
+# Paper A, Figs. 4-15: data collapses (BKT-like and power law), chi2 maps, Binder cumulants.
+
+
+rule fit_collapse:
+    input:
+        rules.summarise_dropout_phases.output.per_run,
+    output:
+        fits=DP / "w{width}_d{depth}" / "collapse.parquet",
+        maps=DP / "w{width}_d{depth}" / "chi2_map.parquet",
+    log:
+        LOGS / "dropout_phases" / "collapse_w{width}_d{depth}.log",
+    conda:
+        "../envs/analysis.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    params:
+        collapse=STUDY["analysis"]["collapse"],
+        seed=config["seed"],
+    script:
+        "../workflow/scripts/fit_collapse.py"
+
+
+rule combine_collapses:
+    input:
+        fits=expand_architectures(DP / "w{width}_d{depth}" / "collapse.parquet"),
+        maps=expand_architectures(DP / "w{width}_d{depth}" / "chi2_map.parquet"),
+    output:
+        fits=DP / "collapse.parquet",
+        maps=DP / "chi2_map.parquet",
+    log:
+        LOGS / "dropout_phases" / "combine_collapses.log",
+    conda:
+        "../envs/analysis.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow/scripts/concat_tables.py"
+
+
+rule binder_cumulants:
+    input:
+        expand_shards(SHARD / "per_mask.parquet"),
+    output:
+        DP / "binder.parquet",
+    log:
+        LOGS / "dropout_phases" / "binder.log",
+    conda:
+        "../envs/analysis.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    script:
+        "../workflow/scripts/binder_cumulants.py"

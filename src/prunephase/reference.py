@@ -1,0 +1,132 @@
+"""Plain ``torch.nn`` training of one network at a time: the reference the ensemble is checked
+against, and the naive baseline of the benchmark.
+
+Written the way one would without the ensemble: ``nn.Linear`` layers, ``torch.optim.Adam``, and
+either explicitly seeded dropout masks (to reproduce a model of the ensemble exactly) or
+``nn.Dropout`` with a ``DataLoader`` (the naive loop of the benchmark).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from prunephase.training import ModelSeeds, TrainingSettings, draw_subset, schedule
+
+
+class ReferenceMLP(nn.Module):
+    """784 -> hidden layers -> 10 with dropout on hidden post-activations.
+
+    ``forward(x, keep)`` multiplies the post-activations of hidden layer l by ``keep[l]`` when
+    given; otherwise ``self.dropout`` (an ``nn.Dropout``, or identity) is applied.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "relu", p_dropout: float = 0.0):
+        super().__init__()
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.activation = nn.ReLU() if activation == "relu" else nn.Tanh()
+        self.dropout = nn.Dropout(p_dropout)
+
+    def forward(self, x: torch.Tensor, keep: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        *hidden, last = self.linears
+        for layer, linear in enumerate(hidden):
+            x = self.activation(linear(x))
+            x = x * keep[layer] if keep is not None else self.dropout(x)
+        return last(x)
+
+
+def build_reference(seed: int, sizes: Sequence[int], activation: str = "relu") -> ReferenceMLP:
+    """The network that ``nn.Linear``'s default init gives after ``torch.manual_seed(seed)``."""
+    torch.manual_seed(seed)
+    return ReferenceMLP(sizes, activation)
+
+
+def train_reference(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    p_train: float,
+    seeds: ModelSeeds,
+    sizes: Sequence[int],
+    n_train: int,
+    settings: TrainingSettings,
+    activation: str = "relu",
+    epochs: int | None = None,
+) -> ReferenceMLP:
+    """Train one network as the ensemble trains model k, with plain ``torch.nn`` code.
+
+    Same subset, same per-epoch ``randperm`` batch order and the same dropout draws (one
+    ``torch.rand(batch, sum of hidden sizes)`` per step from the model's dropout generator), so
+    the result must equal model k of the ensemble up to floating-point rounding.
+    """
+    model = build_reference(seeds.init, sizes, activation)
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=settings.lr, betas=tuple(settings.betas), eps=settings.eps
+    )
+    subset = draw_subset(seeds.subset, n_train, len(x))
+    order_generator = torch.Generator().manual_seed(seeds.order)
+    dropout_generator = torch.Generator().manual_seed(seeds.dropout)
+    hidden = list(sizes[1:-1])
+    n_epochs = schedule(n_train, settings).epochs if epochs is None else epochs
+    for _ in range(n_epochs):
+        order = subset[torch.randperm(n_train, generator=order_generator)]
+        for start in range(0, n_train, settings.batch_size):
+            index = order[start : start + settings.batch_size]
+            keep = None
+            if p_train > 0:
+                # the ensemble's stream, written out: four int16 draws per 64-bit number
+                n = len(index) * sum(hidden)
+                words = torch.empty((n + 3) // 4, dtype=torch.int64)
+                words.random_(-(2**63), None, generator=dropout_generator)
+                draws = words.view(torch.int16)[:n].view(len(index), sum(hidden))
+                threshold = round(p_train * 65536) - 32768
+                factor = (draws >= threshold).float()
+                if settings.rescale:
+                    factor = factor / (1 - p_train)
+                keep = torch.split(factor, hidden, dim=1)
+            loss = F.cross_entropy(model(x[index], keep), y[index])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return model
+
+
+def train_naive(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    p_train: float,
+    seed: int,
+    sizes: Sequence[int],
+    n_train: int,
+    settings: TrainingSettings,
+    epochs: int,
+) -> ReferenceMLP:
+    """The textbook loop: ``nn.Dropout``, a shuffling ``DataLoader``, ``torch.optim.Adam``.
+
+    The benchmark's baseline: statistically the same training as the ensemble's, one model at a
+    time (its random numbers come from torch's global generator, so it is not the same draw).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    subset = torch.randperm(len(x), generator=generator)[:n_train]
+    torch.manual_seed(seed)
+    model = ReferenceMLP(sizes, p_dropout=p_train).to(x.device)
+    model.train()
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=settings.lr, betas=tuple(settings.betas), eps=settings.eps
+    )
+    loader = DataLoader(
+        TensorDataset(x[subset.to(x.device)], y[subset.to(x.device)]),
+        batch_size=settings.batch_size,
+        shuffle=True,
+        generator=generator,
+    )
+    for _ in range(epochs):
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return model

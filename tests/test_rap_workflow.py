@@ -1,0 +1,79 @@
+"""Workflow-level checks of the RAP part: dry run, config validation, a tiny end-to-end run."""
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import TINY, snakemake
+
+NOTEBOOKS = [
+    "fig1_model",
+    "fig2_activations",
+    "fig3_dilution",
+    "fig4_critical",
+    "fig5_low_temperature",
+    "supplement_redundancy",
+]
+TARGETS = [f"results/notebooks/rap/{name}.ipynb" for name in NOTEBOOKS]
+
+
+def test_dry_run_lists_the_rap_rules(tmp_path):
+    out = snakemake("-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(TINY))
+    for rule in (
+        "rap_degrees",
+        "rap_dilution_sweep",
+        "rap_critical",
+        "rap_annealing",
+        "rap_low_temperature",
+        "rap_activations",
+        "rap_fig3",
+        "rap_fig5",
+    ):
+        assert rule in out.stdout
+
+
+def test_a_bad_rap_value_stops_with_the_key_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        TINY.read_text().replace(
+            "instances: 2\n  mc:", "instances: 2\n  bp:\n    damping: 1.5\n  mc:"
+        )
+    )
+    out = snakemake(
+        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), check=False
+    )
+    assert out.returncode != 0
+    assert "rap.bp.damping" in out.stdout + out.stderr
+
+
+@pytest.mark.workflow
+def test_tiny_end_to_end_run(tiny_run):
+    tmp_path = tiny_run
+    for target in TARGETS:
+        cells = json.loads((tmp_path / target).read_text())["cells"]
+        outputs = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
+        assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+    for fig in (
+        "fig1",
+        "fig2",
+        "fig3",
+        "fig3_bp_mc_exact",
+        "fig4",
+        "fig5",
+        "supplement_redundancy",
+    ):
+        for ext in (".png", ".pdf"):
+            assert (tmp_path / "results/figures/rap" / f"{fig}{ext}").stat().st_size > 1000
+    rap = tmp_path / "results" / "rap"
+    sweep = pd.read_parquet(rap / "dilution_layer1.parquet")
+    assert sorted(sweep["q"].unique()) == [0.5, 0.9, 0.97] and sweep["instance"].nunique() == 2
+    assert sweep["alpha"].gt(0).all() and sweep["mc_e"].between(-sweep["alpha"], 0).all()
+    crit = pd.read_parquet(rap / "critical.parquet")
+    assert len(crit) == 2 * 2 * 2 and crit["q_c"].between(0, 1).all()
+    ann = pd.read_parquet(rap / "annealing.parquet")
+    assert (ann["e"] >= ann["ground_e"] - 1e-12).all()
+    redundancy = pd.read_parquet(rap / "mnist_redundancy.parquet")
+    assert len(redundancy) == 2 * (3 * 2 + 3)  # runs x (random: 3 fractions x 2 draws + magnitude)
+    assert redundancy["test_error"].between(0, 1).all()
+    act = pd.read_parquet(rap / "activations.parquet")
+    assert set(act["trial"]) == {0, 1} and act["p_layer1"].between(0, 1).all()

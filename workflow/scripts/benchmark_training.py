@@ -1,0 +1,128 @@
+"""Benchmark: the ensemble trainer and the fast evaluation against their naive versions.
+
+In one run, on one device, it times
+  (a) a naive loop training the models one at a time (nn.Module, nn.Dropout, DataLoader, Adam),
+  (b) the ensemble trainer on the same models, data sizes and number of epochs,
+  (c) a dense float32 matrix product, the device's peak FLOP/s as torch reaches it,
+and prints b vs a and the FLOP/s of b (counted: the matrix products of forward and backward) over
+(c). Then the same for evaluation: the naive per-mask forward pass vs the fast path.
+
+    python workflow/scripts/benchmark_training.py            # CPU defaults, a few minutes
+    python workflow/scripts/benchmark_training.py --device cuda --models 200 --n-train 8192
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from prunephase.evaluation import draw_eval_masks, evaluate_fast, evaluate_naive
+from prunephase.models import init_ensemble, layer_sizes
+from prunephase.reference import train_naive
+from prunephase.training import TrainingSettings, model_seeds, resolve_device, train_ensemble
+
+
+def timed(fn, device: torch.device, repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_flops(device: torch.device, size: int, repeats: int) -> float:
+    """FLOP/s of a dense float32 (size x size) @ (size x size) product."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    return 2 * size**3 / timed(lambda: a @ b, device, repeats)
+
+
+def training_flops(sizes: list[int], samples: int) -> float:
+    """Matrix-product FLOPs of forward and backward passes over ``samples`` examples.
+
+    Forward and weight gradients: 2 n_in n_out per layer and example each; input gradients: the
+    same for every layer but the first (the data needs no gradient).
+    """
+    products = [a * b for a, b in zip(sizes, sizes[1:])]
+    return 2.0 * samples * (2 * sum(products) + sum(products[1:]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--depth", type=int, default=2)
+    parser.add_argument("--models", type=int, default=20, help="models: p_train 0..0.9 x runs")
+    parser.add_argument("--n-train", type=int, default=2048)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--masks", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    sizes = layer_sizes(args.width, args.depth)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(60000, 784, generator=generator).to(device)
+    y = torch.randint(0, 10, (60000,), generator=generator).to(device)
+    p_train = [round(0.1 * (k % 10), 1) for k in range(args.models)]
+    seeds = [
+        model_seeds(0, args.width, args.depth, args.n_train, p, k) for k, p in enumerate(p_train)
+    ]
+    settings = TrainingSettings(epochs=args.epochs, min_steps=0)
+    print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"{args.models} models {sizes}, N = {args.n_train}, {args.epochs} epochs, batch 128")
+
+    peak_before = peak_flops(device, 2048, args.repeats)
+    naive = timed(
+        lambda: [
+            train_naive(x, y, p, s.init, sizes, args.n_train, settings, args.epochs)
+            for p, s in zip(p_train, seeds)
+        ],
+        device,
+        args.repeats,
+    )
+    ensemble = timed(
+        lambda: train_ensemble(x, y, p_train, seeds, sizes, args.n_train, settings),
+        device,
+        args.repeats,
+    )
+    peak = max(peak_before, peak_flops(device, 2048, args.repeats))
+    flops = training_flops(sizes, args.models * args.n_train * args.epochs)
+    print("\ntraining")
+    print(f"  (a) naive loop      {naive:8.2f} s")
+    print(f"  (b) ensemble        {ensemble:8.2f} s   {flops / ensemble / 1e9:8.1f} GFLOP/s")
+    print(f"  (c) matmul peak                   {peak / 1e9:8.1f} GFLOP/s")
+    print(
+        f"  b vs a: {naive / ensemble:.2f}x faster;  b / c: {flops / ensemble / peak:.0%} of peak"
+    )
+
+    model = init_ensemble([1], sizes).to(device)
+    x_test, y_test = x[:10000], y[:10000]
+    masks = [
+        draw_eval_masks(k, args.masks, model.hidden_sizes, p, device=device)
+        for k, p in enumerate([0.1, 0.5, 0.9])
+    ]
+    naive_eval = timed(lambda: [evaluate_naive(model, x_test, y_test, m) for m in masks], device,
+                       args.repeats)  # fmt: skip
+    fast_eval = timed(lambda: [evaluate_fast(model, x_test, y_test, m) for m in masks], device,
+                      args.repeats)  # fmt: skip
+    print(f"\nevaluation ({3 * args.masks} masks x 10000 test images, one network)")
+    print(f"  naive per-mask forward  {naive_eval:8.3f} s")
+    print(f"  fast path               {fast_eval:8.3f} s")
+    print(f"  fast vs naive: {naive_eval / fast_eval:.2f}x faster")
+
+
+if __name__ == "__main__":
+    main()
