@@ -97,7 +97,7 @@ rule teacher_student_mnist_train:
         LOGS / "teacher_student" / "mnist_train_{ts_network}.log",
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
