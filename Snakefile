@@ -12,6 +12,7 @@ include: "rules/dropout_phases.smk"
 include: "rules/criticality.smk"
 include: "rules/notebooks.smk"
 include: "rules/rap.smk"
+include: "rules/teacher_student.smk"
 
 
 rule all:

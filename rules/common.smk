@@ -62,9 +62,17 @@ def rap_targets():
     return [RESULTS / "notebooks" / "rap" / f"{name}.ipynb" for name in names]
 
 
+def teacher_student_targets():
+    """The executed notebooks of paper C (rules/teacher_student.smk); figures come with them."""
+    names = ["dynamics", "random_edge_theory", "pruning", "mnist"]
+    return [
+        RESULTS / "notebooks" / "teacher_student" / f"{name}.ipynb" for name in names
+    ]
+
+
 def all_targets():
     """Every final output: the executed notebooks (their figures come with them)."""
-    return [*dropout_phases_targets(), *rap_targets()]
+    return [*dropout_phases_targets(), *rap_targets(), *teacher_student_targets()]
 
 
 # GPU jobs ask for one GPU unless the config pins the CPU; without --resources gpu=K on the
