@@ -15,6 +15,7 @@ include: "rules/dropout_phases.smk"
 include: "rules/criticality.smk"
 include: "rules/notebooks.smk"
 include: "rules/rap.smk"
+include: "rules/teacher_student.smk"
 include: "rules/report.smk"
 
 

@@ -82,10 +82,18 @@ def rap_targets():
     return [RESULTS / "notebooks" / "rap" / f"{name}.ipynb" for name in names]
 
 
+def teacher_student_targets():
+    """The executed notebooks of paper C (rules/teacher_student.smk); figures come with them."""
+    names = ["dynamics", "random_edge_theory", "pruning", "mnist"]
+    return [
+        RESULTS / "notebooks" / "teacher_student" / f"{name}.ipynb" for name in names
+    ]
+
+
 def all_targets():
     """Every final output: the executed notebooks (their figures come with them) and their HTML
     renderings (for ``snakemake --report``)."""
-    notebooks = [*dropout_phases_targets(), *rap_targets()]
+    notebooks = [*dropout_phases_targets(), *rap_targets(), *teacher_student_targets()]
     return [*notebooks, *html_renderings(notebooks)]
 
 

@@ -267,6 +267,24 @@ def test_chi2_map_and_scaled_points():
     assert np.allclose(at_pc.x, 0.0)
 
 
+def test_extra_starts_reach_a_minimum_the_global_search_missed():
+    """chi2_nu jumps where points swap order in x; a start in a lower basin must be kept."""
+    bkt = BKTAnsatz()
+    data = runs_data(bkt, {"p_c": 0.6, "sigma": 0.8}, SMALL_N, seed=3)
+    # a search boxed away from the truth finds a worse minimum ...
+    boxed = BKTAnsatz(p_c=(0.0, 0.3))
+    plain = fit_collapse(data, boxed, seed=1)
+    # ... which a start near the truth cannot beat inside the box, but an open ansatz can:
+    table = chi2_map(data, bkt, {"sigma": np.linspace(0.2, 3, 29), "p_c": np.linspace(0, 1, 41)})
+    lowest = table.loc[table.chi2_nu.idxmin()]
+    start = {"sigma": lowest.sigma, "p_c": lowest.p_c}
+    fit = fit_collapse(data, bkt, seed=1, starts=[start])
+    assert fit.chi2_nu <= lowest.chi2_nu + 1e-12
+    assert fit.chi2_nu < plain.chi2_nu
+    inside = fit_collapse(data, boxed, seed=1, starts=[{"sigma": 0.8, "p_c": 0.3}])
+    assert inside.chi2_nu <= plain.chi2_nu + 1e-12 and inside.params["p_c"] <= 0.3
+
+
 def test_synthetic_noise_level():
     runs = synthetic_runs(BKTAnsatz(), {"p_c": 0.6, "sigma": 0.8}, P_EVAL, SMALL_N, seed=0)
     means = runs.groupby(["p", "N"]).value.agg(["mean", "sem"]).reset_index()

@@ -11,6 +11,7 @@ import sys
 import pandas as pd
 import pytest
 import torch
+import yaml
 from conftest import REPO, TINY, mnist_dir, snakemake
 
 from prunephase.notebooks import error_cells
@@ -134,8 +135,10 @@ def test_unknown_key_stops_before_any_job(tmp_path):
 
 
 def test_nan_loss_stops_and_leaves_no_shard(tmp_path):
+    settings = yaml.safe_load(TINY.read_text())
+    settings["dropout_phases"]["training"]["lr"] = 1.0e30
     config = tmp_path / "nan.yaml"
-    config.write_text(TINY.read_text().replace("epochs: 2", "epochs: 2\n    lr: 1.0e+30"))
+    config.write_text(yaml.safe_dump(settings))
     target = "results/dropout_phases/w16_d2/N256/models.pt"
     result = snakemake(
         target,

@@ -78,13 +78,26 @@ def collapse_fits(
         data = collapse_data(group)
         for index, (name, exponent) in enumerate(EXPONENTS.items()):
             ansatz = make_ansatz(name, **analysis[name])
-            fit = fit_collapse(
-                data,
-                ansatz,
+            settings = dict(
                 seed=_seed(seed, width, depth, p_train, index),
                 n_bootstrap=analysis["bootstrap"],
                 contour_factor=analysis["contour_factor"],
             )
+            fit = fit_collapse(data, ansatz, **settings)
+            if name == "bkt":
+                axes = {
+                    k: np.linspace(*ansatz.bounds[k], analysis["map_points"])
+                    for k in ("sigma", "p_c")
+                }
+                others = {k: v for k, v in fit.params.items() if k not in axes}
+                table = chi2_map(data, ansatz, axes, others)
+                lowest = table.loc[table["chi2_nu"].idxmin()]
+                if lowest["chi2_nu"] < fit.chi2_nu:
+                    # chi2_nu jumps where points swap order in x: the grid found a lower basin
+                    start = {k: v for k, v in fit.params.items() if k in ansatz.fitted}
+                    start |= {"sigma": lowest["sigma"], "p_c": lowest["p_c"]}
+                    fit = fit_collapse(data, ansatz, **settings, starts=[start])
+                maps.append(table.assign(width=width, depth=depth, p_train=p_train))
             r = fit.to_record()
             records.append(
                 {
@@ -107,14 +120,6 @@ def collapse_fits(
                     "Delta": r["Delta"],
                 }  # fmt: skip
             )
-            if name == "bkt":
-                axes = {
-                    k: np.linspace(*ansatz.bounds[k], analysis["map_points"])
-                    for k in ("sigma", "p_c")
-                }
-                others = {k: v for k, v in fit.params.items() if k not in axes}
-                table = chi2_map(data, ansatz, axes, others)
-                maps.append(table.assign(width=width, depth=depth, p_train=p_train))
     fits = pd.DataFrame(records)[COLLAPSE_COLUMNS]
     map_table = pd.concat(maps, ignore_index=True)
     return fits, map_table[["width", "depth", "p_train", "sigma", "p_c", "chi2_nu"]]

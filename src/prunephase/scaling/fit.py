@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +133,7 @@ def fit_collapse(
     n_bootstrap: int = 0,
     contour_factor: float = CONTOUR_FACTOR,
     grid_points: int | None = None,
+    starts: Sequence[Mapping[str, float]] = (),
 ) -> CollapseFit:
     """Fit the collapse of ``data`` under ``ansatz`` by minimising ``chi2_nu``.
 
@@ -159,6 +160,10 @@ def fit_collapse(
     grid_points : int, optional
         Points per axis of the sweep grid; default 201 for one fitted parameter, 41 for two and
         about ``1681**(1/k)`` (at least 7) for ``k`` parameters.
+    starts : sequence of mappings, optional
+        Further starting points of the local refinement (a value per fitted parameter, e.g. the
+        minimum of a :func:`chi2_map`); the lowest of these refinements and the global search's
+        is kept, so a landscape with jumps cannot hide a minimum that a grid has found.
 
     Raises
     ------
@@ -178,6 +183,11 @@ def fit_collapse(
     objective = _objective(data, ansatz)
     bounds = np.array(list(ansatz.bounds.values()))
     best, chi_best = _minimise(objective, bounds, np.random.default_rng(fit_seq))
+    for start in starts:
+        x0 = _free_vector(ansatz, start)
+        candidate, chi = _polish(objective, bounds, x0, float(objective(x0[None, :])[0]))
+        if chi < chi_best:
+            best, chi_best = candidate, chi
     k = bounds.shape[0]
     n_axis = grid_points or (201 if k == 1 else max(7, round(1681 ** (1 / k))))
     best, chi_best, lower, upper, sweep = _sweep_contour(

@@ -1,0 +1,206 @@
+"""Pruning of the first layer of a two-layer network: node and edge methods, reweighting, and the
+parameter counts that put node and edge pruning on one axis.
+
+The functions work on plain arrays and serve both the teacher-student analysis (K hidden units,
+fan-in N) and the MNIST network (500 units of the first hidden layer, fan-in 784).
+
+Node pruning keeps ``k`` of the ``K`` hidden units; it costs ``k N + k`` first-layer parameters
+(weights and a bias or second-layer weight per unit). Edge pruning keeps ``e`` incoming weights per
+unit, ``K e + K`` parameters, so the edge budget matched to ``k`` kept nodes is
+``e = (k N + k - K) / K``, i.e. a fraction ``c = e / N`` of the weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+
+from prunephase.teacher_student.dpp import sample_k_dpp
+
+NODE_METHODS = ("random_node", "importance_node", "dpp_node")
+EDGE_METHODS = ("random_edge", "importance_edge")
+METHODS = NODE_METHODS + EDGE_METHODS
+
+
+def node_parameter_count(kept_units: int, fan_in: int) -> int:
+    """First-layer parameters of ``kept_units`` whole units: ``k N + k``."""
+    return kept_units * fan_in + kept_units
+
+
+def matched_edges_per_unit(kept_units: int, n_units: int, fan_in: int) -> int:
+    """Incoming weights per unit, ``e = (k N + k - K) / K`` rounded: the cost of ``k`` whole units.
+
+    Raises
+    ------
+    ValueError
+        If ``kept_units`` is not in ``1..n_units``.
+    """
+    if not 1 <= kept_units <= n_units:
+        raise ValueError(f"kept_units = {kept_units} is outside 1..{n_units}")
+    e = (kept_units * fan_in + kept_units - n_units) / n_units
+    return int(min(fan_in, max(0, round(e))))
+
+
+# -- which units ----------------------------------------------------------------------------------
+
+
+def random_node_subsets(
+    n_units: int, kept_units: int, rng: np.random.Generator, n_samples: int
+) -> np.ndarray:
+    """``n_samples`` uniform random ``kept_units``-subsets of ``range(n_units)``; (n_samples, k)."""
+    return np.sort(
+        np.stack([rng.choice(n_units, kept_units, replace=False) for _ in range(n_samples)]), axis=1
+    )
+
+
+def importance_node_subsets(
+    importance: np.ndarray, kept_units: int, rng: np.random.Generator, n_samples: int
+) -> np.ndarray:
+    """The ``kept_units`` units of largest importance, sorted; shape (draws, k).
+
+    For a single-output student the importance is ``|v_k|``; for a layer that feeds many units it is
+    the norm of the unit's outgoing weights. Ties are broken uniformly at random; only if there are
+    ties are ``n_samples`` draws returned, otherwise the single deterministic choice.
+    """
+    importance = np.asarray(importance, dtype=float)
+    draws = n_samples if len(np.unique(importance)) < len(importance) else 1
+    subsets = [
+        np.sort(np.lexsort((rng.random(len(importance)), -importance))[:kept_units])
+        for _ in range(draws)
+    ]
+    return np.stack(subsets)
+
+
+def dpp_kernel(Q: np.ndarray, jitter: float) -> np.ndarray:
+    """The DPP kernel ``Q + jitter * mean(diag Q) * I`` (K, K).
+
+    ``Q`` itself has rank M < K for the ideal specialised student (exact copies), where a k-DPP with
+    k > M does not exist; the jitter gives the limit of vanishing jitter: as many teacher units as
+    possible are covered, and among those subsets the balanced ones are preferred.
+    """
+    return Q + jitter * float(np.mean(np.diag(Q))) * np.eye(Q.shape[0])
+
+
+def dpp_node_subsets(
+    kernel: np.ndarray, kept_units: int, rng: np.random.Generator, n_samples: int
+) -> np.ndarray:
+    """``n_samples`` exact draws of the k-DPP with ``kernel`` (e.g. Q), shape (n_samples, k)."""
+    return sample_k_dpp(kernel, kept_units, rng, n_samples)
+
+
+def node_subsets(
+    method: str,
+    kernel: np.ndarray,
+    importance: np.ndarray,
+    kept_units: int,
+    masks: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Kept units of a node method: ``masks`` draws (random, DPP with ``kernel``) or the single
+    importance choice (largest ``importance``); int array of shape (draws, k)."""
+    if method == "random_node":
+        return random_node_subsets(len(importance), kept_units, rng, masks)
+    if method == "dpp_node":
+        return dpp_node_subsets(kernel, kept_units, rng, masks)
+    if method == "importance_node":
+        return importance_node_subsets(importance, kept_units, rng, masks)
+    raise ValueError(f"unknown node pruning method {method!r}; known: {NODE_METHODS}")
+
+
+# -- which weights --------------------------------------------------------------------------------
+
+
+def random_edge_mask(
+    shape: tuple[int, int], keep_fraction: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Boolean mask (K, N) keeping each weight independently with probability ``keep_fraction``."""
+    return rng.random(shape) < keep_fraction
+
+
+def importance_edge_mask(W: np.ndarray, edges_per_unit: int) -> np.ndarray:
+    """Boolean mask (K, N) keeping the ``edges_per_unit`` largest ``|w|`` of every unit (row)."""
+    K, N = W.shape
+    mask = np.zeros((K, N), dtype=bool)
+    if edges_per_unit > 0:
+        top = np.argpartition(-np.abs(W), edges_per_unit - 1, axis=1)[:, :edges_per_unit]
+        np.put_along_axis(mask, top, True, axis=1)
+    return mask
+
+
+# -- reweighting ----------------------------------------------------------------------------------
+
+
+def node_reweighting(gram: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients that rebuild the removed units' activations from the kept ones.
+
+    Parameters
+    ----------
+    gram
+        Second moments (or covariances) of the activations of all units, shape (K, K).
+    kept
+        Indices of the kept units, shape (k,).
+
+    Returns
+    -------
+    np.ndarray
+        ``A`` of shape (k, K): row ``i`` (kept unit ``i``) holds the coefficient of every unit's
+        activation in the best linear fit by the kept activations, the identity on the kept units.
+        A removed unit ``j`` with second-layer weight ``v_j`` then hands ``A[:, j] v_j`` to the kept
+        units, so the new second-layer weights are ``A @ v`` (``A @ V.T`` for a matrix of outgoing
+        weights). The minimum-norm solution is used when kept activations are collinear.
+    """
+    K = gram.shape[0]
+    kept = np.asarray(kept)
+    removed = np.setdiff1d(np.arange(K), kept)
+    A = np.zeros((len(kept), K))
+    A[np.arange(len(kept)), kept] = 1.0
+    if len(removed) and len(kept):
+        coef, *_ = np.linalg.lstsq(
+            gram[np.ix_(kept, kept)], gram[np.ix_(kept, removed)], rcond=1e-10
+        )
+        A[:, removed] = coef
+    return A
+
+
+def edge_reweighting(
+    W: np.ndarray, mask: np.ndarray, input_covariance: np.ndarray | None, ridge: float = 0.0
+) -> np.ndarray:
+    """Pruned first-layer weights, the removed part of each pre-activation regressed on the kept
+    inputs.
+
+    For unit ``i`` with kept inputs ``A`` and removed inputs ``B`` the pre-activation loses
+    ``w_B . x_B``; its least-squares fit by ``x_A`` is ``(S_AA^{-1} S_AB w_B) . x_A`` with ``S`` the
+    input covariance, which is added to the kept weights.
+
+    Parameters
+    ----------
+    W
+        Unpruned weights, shape (K, N).
+    mask
+        Boolean mask of the kept weights, shape (K, N).
+    input_covariance
+        Covariance of the inputs, shape (N, N). ``None`` means isotropic inputs (``x ~ N(0, I)``,
+        the teacher-student case): the removed inputs are then uncorrelated with the kept ones, the
+        fit is zero and the pruned weights are returned unchanged.
+    ridge
+        Added to the diagonal of ``S_AA`` (relative to its mean diagonal) so that constant inputs,
+        such as MNIST's border pixels, do not make it singular.
+
+    Returns
+    -------
+    np.ndarray
+        Pruned (and reweighted) weights, shape (K, N), zero where ``mask`` is false.
+    """
+    pruned = np.where(mask, W, 0.0)
+    if input_covariance is None:
+        return pruned
+    S = np.asarray(input_covariance, dtype=float)
+    shift = ridge * float(np.mean(np.diag(S)))
+    for i in range(W.shape[0]):
+        keep, drop = mask[i], ~mask[i]
+        if not keep.any() or not drop.any():
+            continue
+        S_kk = S[np.ix_(keep, keep)] + shift * np.eye(int(keep.sum()))
+        rhs = S[np.ix_(keep, drop)] @ W[i, drop]
+        pruned[i, keep] += cho_solve(cho_factor(S_kk, lower=True, check_finite=False), rhs)
+    return pruned

@@ -1,0 +1,28 @@
+"""Snakemake job: prune trained (or ideal specialised) students by every method (paper C)."""
+
+from prunephase.io import write_parquet
+from prunephase.logs import job_log
+from prunephase.teacher_student.experiments import (
+    Setting,
+    load_students,
+    prune,
+    specialised_students,
+)
+
+snakemake = globals()["snakemake"]
+
+with job_log(snakemake.log[0]) as log:
+    section, seed = snakemake.params.section, snakemake.params.seed
+    setting = Setting.from_config(section, **snakemake.params.run)
+    if snakemake.params.student == "specialised":
+        students = specialised_students(setting, seed)
+    else:
+        students = load_students(snakemake.input.students)
+    options = section["pruning"]
+    pruning, heatmaps = prune(
+        setting, students, seed, options["masks"], options["heatmap_fraction"],
+        snakemake.params.student,
+    )  # fmt: skip
+    write_parquet(pruning, snakemake.output.pruning)
+    write_parquet(heatmaps, snakemake.output.heatmaps)
+    log.info("%d pruning rows, %d heat-map rows", len(pruning), len(heatmaps))
