@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, snakemake
 
 SLURM = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
 
@@ -52,3 +52,14 @@ def test_gpu_jobs_go_to_the_gpu_partition_and_the_rest_to_the_cpu_partition():
     assert best(gpu=1, gpu_model="a100", runtime=60) == "gpu"
     assert best(gpu=0, mem_mb=4000, runtime=60) == "cpu"  # device: cpu, tables, notebooks
     assert best(mem_mb=2000, runtime=10) == "cpu"
+
+
+def test_paper_scale_dag_through_the_slurm_profile(tmp_path):
+    """The profile's groups are valid on the full DAG (a group may not be left and re-entered)."""
+    result = snakemake(
+        "-n", "--workflow-profile", str(REPO / "profiles" / "slurm"), "--directory", str(tmp_path),
+        "--configfile", str(REPO / "config" / "paper.yaml"),
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert "Group job notebooks" in output and "Group job tables" in output
+    assert "train_shard" in output

@@ -3,6 +3,7 @@ installed when missing), the tiny configuration submitted through profiles/slurm
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -29,6 +30,8 @@ TARGETS = [
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("a SLURM cluster of one's own needs root (slurmd runs the jobs as their users)")
     reason = install_with_apt()
     if reason:
         pytest.skip(reason)
