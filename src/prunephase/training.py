@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,18 +179,37 @@ class DropoutStream:
         self.generators = {
             k: torch.Generator(device=device).manual_seed(seeds[k]) for k in self.active
         }
+        # A CPU generator fills its tensor on one core: split the models over the cores (each
+        # still draws from its own generator, so the numbers do not change).
+        workers = torch.get_num_threads() if device.type == "cpu" else 1
+        self._groups = [self.active[i::workers] for i in range(workers) if self.active[i::workers]]
+        self._pool = ThreadPoolExecutor(len(self._groups)) if len(self._groups) > 1 else None
+
+    def _draw(self, words: torch.Tensor, models: Sequence[int]) -> None:
+        for k in models:
+            words[k].random_(-(2**63), None, generator=self.generators[k])
 
     def __call__(self, batch: int) -> list[torch.Tensor | None]:
         """Dropout factors per hidden layer, each (M, batch, n_l), or None if no model drops."""
         if not self.active:
             return [None] * len(self.hidden_sizes)
         units = sum(self.hidden_sizes)
-        # rows of p = 0 models stay uninitialised: their threshold keeps every value
-        u = torch.empty(self.p.shape[0], batch, units, dtype=torch.int16, device=self.p.device)
-        for k in self.active:
-            u[k] = uniform_int16(batch * units, self.generators[k]).view(batch, units)
+        n = batch * units
+        # uniform_int16's layout, one row per model; rows of p = 0 models stay uninitialised:
+        # their threshold keeps every value
+        words = torch.empty(self.p.shape[0], (n + 3) // 4, dtype=torch.int64, device=self.p.device)
+        if self._pool is None:
+            self._draw(words, self.active)
+        else:
+            list(self._pool.map(lambda group: self._draw(words, group), self._groups))
+        u = words.view(torch.int16)[:, :n].unflatten(1, (batch, units))
         factors = keep_factors(u, self.p, self.rescale)
         return list(torch.split(factors, self.hidden_sizes, dim=2))
+
+    def close(self) -> None:
+        """Stop the drawing threads."""
+        if self._pool is not None:
+            self._pool.shutdown()
 
 
 @dataclass
@@ -270,40 +290,43 @@ def train_ensemble(
     # page faults on the CPU)
     gathered = torch.empty(n_models * batch, x.shape[1], device=device)
     epochs = tqdm(range(plan.epochs), desc=f"N={n_train}", disable=not progress, mininterval=10)
-    for epoch in epochs:
-        order = torch.stack(
-            [
-                subsets[k][torch.randperm(n_train, generator=g, device=device)]
-                for k, g in enumerate(order_generators)
-            ]
-        )
-        epoch_loss = torch.zeros(n_models, device=device)
-        for start in range(0, n_train, batch):
-            index = order[:, start : start + batch]
-            rows = index.numel()
-            inputs = torch.index_select(x, 0, index.reshape(-1), out=gathered[:rows])
-            logits = forward(
-                model, inputs.view(n_models, index.shape[1], -1), dropout(index.shape[1])
+    try:
+        for epoch in epochs:
+            order = torch.stack(
+                [
+                    subsets[k][torch.randperm(n_train, generator=g, device=device)]
+                    for k, g in enumerate(order_generators)
+                ]
             )
-            loss = (
-                F.cross_entropy(
-                    logits.reshape(-1, logits.shape[-1]), y[index].reshape(-1), reduction="none"
+            epoch_loss = torch.zeros(n_models, device=device)
+            for start in range(0, n_train, batch):
+                index = order[:, start : start + batch]
+                rows = index.numel()
+                inputs = torch.index_select(x, 0, index.reshape(-1), out=gathered[:rows])
+                logits = forward(
+                    model, inputs.view(n_models, index.shape[1], -1), dropout(index.shape[1])
                 )
-                .view(n_models, -1)
-                .mean(dim=1)
-            )
-            optimiser.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            optimiser.step()
-            epoch_loss += loss.detach() * index.shape[1]
-        losses[epoch] = (epoch_loss / n_train).cpu().numpy()
-        if not np.isfinite(losses[epoch]).all():
-            bad = np.flatnonzero(~np.isfinite(losses[epoch]))
-            raise TrainingDivergedError(
-                f"training loss is NaN or infinite in epoch {epoch + 1} for model(s) "
-                + ", ".join(f"#{k} (p_train={p_train[k]})" for k in bad[:10])
-                + f"; lr={settings.lr}. No output was written."
-            )
-        if epoch + 1 in snapshot_at:
-            snapshots[snapshot_at[epoch + 1]] = model.detached_copy().to("cpu")
+                loss = (
+                    F.cross_entropy(
+                        logits.reshape(-1, logits.shape[-1]), y[index].reshape(-1), reduction="none"
+                    )
+                    .view(n_models, -1)
+                    .mean(dim=1)
+                )
+                optimiser.zero_grad(set_to_none=True)
+                loss.sum().backward()
+                optimiser.step()
+                epoch_loss += loss.detach() * index.shape[1]
+            losses[epoch] = (epoch_loss / n_train).cpu().numpy()
+            if not np.isfinite(losses[epoch]).all():
+                bad = np.flatnonzero(~np.isfinite(losses[epoch]))
+                raise TrainingDivergedError(
+                    f"training loss is NaN or infinite in epoch {epoch + 1} for model(s) "
+                    + ", ".join(f"#{k} (p_train={p_train[k]})" for k in bad[:10])
+                    + f"; lr={settings.lr}. No output was written."
+                )
+            if epoch + 1 in snapshot_at:
+                snapshots[snapshot_at[epoch + 1]] = model.detached_copy().to("cpu")
+    finally:
+        dropout.close()
     return TrainedEnsemble(snapshots, plan, losses)

@@ -48,11 +48,16 @@ def timed(fn, device: torch.device, repeats: int) -> float:
     return statistics.median(times)
 
 
-def peak_flops(device: torch.device, size: int, repeats: int) -> float:
-    """FLOP/s of a dense float32 (size x size) @ (size x size) product."""
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    return 2 * size**3 / timed(lambda: a @ b, device, repeats)
+def peak_flops(device: torch.device, repeats: int) -> float:
+    """Best FLOP/s of dense float32 square products (2048 and 4096): the device's peak as torch
+    reaches it. The best of several runs, so that the ratios against it are conservative."""
+    best = 0.0
+    for size in (2048, 4096):
+        a = torch.randn(size, size, device=device)
+        b = torch.randn(size, size, device=device)
+        for _ in range(repeats):
+            best = max(best, 2 * size**3 / timed(lambda: a @ b, device, 1))
+    return best
 
 
 def training_flops(sizes: list[int], samples: int) -> float:
@@ -74,7 +79,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--depth", type=int, default=2)
     parser.add_argument("--models", type=int, default=20, help="models: p_train 0..0.9 x runs")
-    parser.add_argument("--n-train", type=int, default=2048)
+    parser.add_argument("--n-train", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--masks", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
@@ -95,7 +100,7 @@ def main() -> None:
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"{args.models} models {sizes}, N = {args.n_train}, {args.epochs} epochs, batch 128")
 
-    peak_before = peak_flops(device, 2048, args.repeats)
+    peak_before = peak_flops(device, args.repeats)
     naive = timed(
         lambda: [
             train_naive(x, y, p, s.init, sizes, args.n_train, settings, args.epochs)
@@ -109,7 +114,7 @@ def main() -> None:
         device,
         args.repeats,
     )
-    peak = max(peak_before, peak_flops(device, 2048, args.repeats))
+    peak = max(peak_before, peak_flops(device, args.repeats))
     flops = training_flops(sizes, args.models * args.n_train * args.epochs)
     print("\ntraining")
     print(f"  (a) naive loop      {naive:8.2f} s")
