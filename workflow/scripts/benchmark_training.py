@@ -7,8 +7,9 @@ In one run, on one device, it times
 and prints b vs a and the FLOP/s of b (counted: the matrix products of forward and backward) over
 (c). Then the same for evaluation: the naive per-mask forward pass vs the fast path.
 
-    python workflow/scripts/benchmark_training.py            # CPU defaults, a few minutes
-    python workflow/scripts/benchmark_training.py --device cuda --models 200 --n-train 8192
+    python workflow/scripts/benchmark_training.py   # a paper-scale shard, ~3 min on 2 cores
+    python workflow/scripts/benchmark_training.py --models 20 --n-train 4096   # a small shard
+    python workflow/scripts/benchmark_training.py --device cuda --n-train 8192 --repeats 3
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from prunephase.training import (
 )
 
 
-def timed(fn, device: torch.device, repeats: int) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls, after one warm-up call."""
-    fn()
+def timed(fn, device: torch.device, repeats: int, warmup=None) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls, after a warm-up call (of ``warmup``
+    if given, a shorter stand-in for a long ``fn``)."""
+    (warmup or fn)()
     times = []
     for _ in range(repeats):
         if device.type == "cuda":
@@ -80,11 +82,13 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--depth", type=int, default=2)
-    parser.add_argument("--models", type=int, default=20, help="models: p_train 0..0.9 x runs")
-    parser.add_argument("--n-train", type=int, default=4096)
+    parser.add_argument(
+        "--models", type=int, default=200, help="models: p_train 0..0.9 x runs (a paper shard: 200)"
+    )
+    parser.add_argument("--n-train", type=int, default=2048)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--masks", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=1, help="timings of each (median)")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     if args.threads:
@@ -102,7 +106,7 @@ def main() -> None:
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"{args.models} models {sizes}, N = {args.n_train}, {args.epochs} epochs, batch 128")
 
-    peak_before = peak_flops(device, args.repeats)
+    peak_before = peak_flops(device, 5)
     naive = timed(
         lambda: [
             train_naive(x, y, p, s.init, sizes, args.n_train, settings, args.epochs)
@@ -110,13 +114,15 @@ def main() -> None:
         ],
         device,
         args.repeats,
+        warmup=lambda: train_naive(x, y, 0.5, 0, sizes, args.n_train, settings, 1),
     )
     ensemble = timed(
         lambda: train_ensemble(x, y, p_train, seeds, sizes, args.n_train, settings),
         device,
         args.repeats,
+        warmup=lambda: train_ensemble(x, y, p_train[:2], seeds[:2], sizes, 512, settings),
     )
-    peak = max(peak_before, peak_flops(device, args.repeats))
+    peak = max(peak_before, peak_flops(device, 5))
     flops = training_flops(sizes, args.models * args.n_train * args.epochs)
     print("\ntraining")
     print(f"  (a) naive loop      {naive:8.2f} s")
@@ -132,10 +138,11 @@ def main() -> None:
         draw_eval_masks(k, args.masks, model.hidden_sizes, p, device=device)
         for k, p in enumerate([0.1, 0.5, 0.9])
     ]
+    repeats = max(3, args.repeats)
     naive_eval = timed(lambda: [evaluate_naive(model, x_test, y_test, m) for m in masks], device,
-                       args.repeats)  # fmt: skip
+                       repeats)  # fmt: skip
     fast_eval = timed(lambda: [evaluate_fast(model, x_test, y_test, m) for m in masks], device,
-                      args.repeats)  # fmt: skip
+                      repeats)  # fmt: skip
     print(f"\nevaluation ({3 * args.masks} masks x 10000 test images, one network)")
     print(f"  naive per-mask forward  {naive_eval:8.3f} s")
     print(f"  fast path               {fast_eval:8.3f} s")
