@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.figure
+import matplotlib.ticker
 
 from prunephase.io import atomic_path
 
@@ -179,6 +180,9 @@ def power_law_panel(ax, summary: pd.DataFrame, alpha_row: pd.Series) -> None:
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # label the decades only: minor labels of a short log axis run into each other
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("N")
     ax.set_ylabel(r"$\langle L_{\mathrm{CE}} \rangle$")
     ax.set_title(
