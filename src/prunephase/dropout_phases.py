@@ -61,18 +61,16 @@ def training_settings(study: Mapping[str, Any]) -> TrainingSettings:
     )
 
 
-def inputs(mnist: MNIST, scaling: str, device: torch.device) -> dict[str, torch.Tensor]:
-    """Training and test tensors on ``device``, scaled with the full training set's statistics."""
-
-    def to(array):
-        return torch.from_numpy(array).to(device)
-
-    return {
-        "x_train": to(flatten_inputs(mnist.train_images, scaling)),
-        "y_train": to(mnist.train_labels),
-        "x_test": to(flatten_inputs(mnist.test_images, scaling, reference=mnist.train_images)),
-        "y_test": to(mnist.test_labels),
-    }
+def inputs(
+    mnist: MNIST, scaling: str, device: torch.device, split: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs (n, 784) float32 and labels (n,) int64 of one split (``"train"`` or ``"test"``) on
+    ``device``, scaled with the statistics of the full training set."""
+    if split not in ("train", "test"):
+        raise ValueError(f"unknown split {split!r}; use 'train' or 'test'")
+    images, labels = getattr(mnist, f"{split}_images"), getattr(mnist, f"{split}_labels")
+    x = flatten_inputs(images, scaling, reference=mnist.train_images)
+    return torch.from_numpy(x).to(device), torch.from_numpy(labels).to(device)
 
 
 def train_shard(
@@ -85,15 +83,15 @@ def train_shard(
     """
     study = config["dropout_phases"]
     device = resolve_device(config["device"])
-    data = inputs(mnist, study["input_scaling"], device)
+    x, y = inputs(mnist, study["input_scaling"], device, "train")
     models = shard_models(study)
     seeds = [model_seeds(config["seed"], width, depth, n_train, p, r) for p, r in models]
     settings = training_settings(study)
     log.info("shard w=%d d=%d N=%d: %d models on %s", width, depth, n_train, len(models), device)
     start = time.perf_counter()
     result = train_ensemble(
-        data["x_train"],
-        data["y_train"],
+        x,
+        y,
         [p for p, _ in models],
         seeds,
         layer_sizes(width, depth),
@@ -155,7 +153,7 @@ def evaluate_shard(
     """
     study = config["dropout_phases"]
     device = resolve_device(config["device"])
-    data = inputs(mnist, study["input_scaling"], device)
+    x_test, y_test = inputs(mnist, study["input_scaling"], device, "test")
     seeds = [ModelSeeds(**s) for s in shard["seeds"]]
     frames = []
     for fraction, params in sorted(shard["snapshots"].items()):
@@ -163,8 +161,8 @@ def evaluate_shard(
         table = evaluate_ensemble(
             model,
             [s.evaluation for s in seeds],
-            data["x_test"],
-            data["y_test"],
+            x_test,
+            y_test,
             study["p_eval"],
             study["evaluation"]["masks"],
             study["rescale"],

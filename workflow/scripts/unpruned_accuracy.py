@@ -31,22 +31,22 @@ def main() -> None:
     width, depth = study["architectures"][0]["width"], study["architectures"][0]["depth"]
     device = resolve_device(config["device"])
     mnist = read_mnist(locate_mnist(config["data"]["mnist_dirs"], download=False))
-    data = inputs(mnist, study["input_scaling"], device)
+    x, y = inputs(mnist, study["input_scaling"], device, "train")
+    x_test, y_test = inputs(mnist, study["input_scaling"], device, "test")
     settings = training_settings(study)
     seeds = [
         model_seeds(config["seed"], width, depth, args.n_train, 0.0, r) for r in range(args.runs)
     ]
     start = time.perf_counter()
     sizes = layer_sizes(width, depth)
-    x, y = data["x_train"], data["y_train"]
     result = train_ensemble(
         x, y, [0.0] * args.runs, seeds, sizes, args.n_train, settings, study["activation"]
     )
     minutes = (time.perf_counter() - start) / 60
     model = result.snapshots[1.0].to(device)
     with torch.no_grad():
-        logits = forward(model, data["x_test"].expand(args.runs, -1, -1))
-    accuracy = (logits.argmax(-1) == data["y_test"]).float().mean(-1)
+        logits = forward(model, x_test.expand(args.runs, -1, -1))
+    accuracy = (logits.argmax(-1) == y_test).float().mean(-1)
     plan = result.schedule
     print(
         f"width {width}, depth {depth}, N = {args.n_train}, {plan.epochs} epochs x "
