@@ -83,21 +83,23 @@ def collapse_fits(
                 n_bootstrap=analysis["bootstrap"],
                 contour_factor=analysis["contour_factor"],
             )
-            fit = fit_collapse(data, ansatz, **settings)
+            starts = []
             if name == "bkt":
+                # the map over the whole (sigma, p_c) range, its other parameters from a quick fit;
+                # chi2_nu jumps where points swap order in x, so the final fit also starts from
+                # the map's lowest point
+                quick = fit_collapse(data, ansatz, **(settings | {"n_bootstrap": 0}))
                 axes = {
                     k: np.linspace(*ansatz.bounds[k], analysis["map_points"])
                     for k in ("sigma", "p_c")
                 }
-                others = {k: v for k, v in fit.params.items() if k not in axes}
+                others = {k: v for k, v in quick.params.items() if k not in axes}
                 table = chi2_map(data, ansatz, axes, others)
                 lowest = table.loc[table["chi2_nu"].idxmin()]
-                if lowest["chi2_nu"] < fit.chi2_nu:
-                    # chi2_nu jumps where points swap order in x: the grid found a lower basin
-                    start = {k: v for k, v in fit.params.items() if k in ansatz.fitted}
-                    start |= {"sigma": lowest["sigma"], "p_c": lowest["p_c"]}
-                    fit = fit_collapse(data, ansatz, **settings, starts=[start])
+                start = {k: v for k, v in quick.params.items() if k in ansatz.fitted}
+                starts = [start | {"sigma": lowest["sigma"], "p_c": lowest["p_c"]}]
                 maps.append(table.assign(width=width, depth=depth, p_train=p_train))
+            fit = fit_collapse(data, ansatz, **settings, starts=starts)
             r = fit.to_record()
             records.append(
                 {
