@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.colors as mcolors
 import matplotlib.figure
 import matplotlib.ticker
+import numpy as np
+import pandas as pd
 
 from prunephase.io import atomic_path
+from prunephase.phases import PHASES
 
 
 def save_figure(fig: matplotlib.figure.Figure, paths: str | os.PathLike | Sequence) -> None:
@@ -23,12 +27,6 @@ def save_figure(fig: matplotlib.figure.Figure, paths: str | os.PathLike | Sequen
 
 
 # --- paper A: dropout phases -------------------------------------------------------------------
-
-import matplotlib.colors as mcolors  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from prunephase.phases import PHASES, fit_power_law  # noqa: E402
 
 PHASE_COLOURS = {"eumentia": "#4c9f70", "dementia": "#c8553d", "amentia": "#8d99ae"}
 
@@ -211,15 +209,6 @@ def representative_points(alpha: pd.DataFrame, p_eval: float) -> dict[str, pd.Se
         }[phase]
         picks[phase] = rows.loc[key.idxmin()]
     return picks
-
-
-def check_power_law(summary: pd.DataFrame, row: pd.Series) -> float:
-    """Refit alpha_CE from the summary at one point (a consistency check used by the notebooks)."""
-    sel = summary[
-        np.isclose(summary["p_train"], row["p_train"])
-        & np.isclose(summary["p_eval"], row["p_eval"])
-    ].sort_values("N")
-    return float(fit_power_law(sel["N"].to_numpy(), sel["ce_mean"].to_numpy())[0])
 
 
 def loss_vs_p_eval(ax, summary: pd.DataFrame, value: str = "ce", p_c: float | None = None) -> None:
