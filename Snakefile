@@ -13,9 +13,9 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/dropout_phases.smk"
 include: "rules/criticality.smk"
-include: "rules/notebooks.smk"
 include: "rules/rap.smk"
 include: "rules/teacher_student.smk"
+include: "rules/notebooks.smk"
 include: "rules/report.smk"
 
 

@@ -2,6 +2,7 @@ import os
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.exceptions import WorkflowError
 
 # The jobs run this checkout's package, whatever environment (conda or not) they run in: the
@@ -13,18 +14,15 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(filter(None, [SRC, os.getenv("PYTHONPATH")]))
 )
 
-from prunephase.config import ConfigError, load_schema, validate_config  # noqa: E402
-from prunephase.training import CPU_ALLOCATOR_ENV  # noqa: E402
+# light modules only: the DAG is built without torch
+from prunephase.core.config import ConfigError, lookup, validate_config  # noqa: E402
+from prunephase.core.devices import CPU_ALLOCATOR_ENV  # noqa: E402
 
 # keep large freed tensors in the heap (see CPU_ALLOCATOR_ENV); a user's own setting wins
 os.environ.update({k: os.getenv(k, v) for k, v in CPU_ALLOCATOR_ENV.items()})
 
 try:
-    config.update(
-        validate_config(
-            config, load_schema(workflow.source_path("../config/config.schema.yaml"))
-        )
-    )
+    config.update(validate_config(config))
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
 
@@ -32,17 +30,59 @@ NOTEBOOKS = Path(workflow.basedir) / "notebooks"
 CAPTIONS = Path(workflow.basedir) / "report"
 RESULTS = Path("results")
 LOGS = RESULTS / "logs"
+FIGURES = RESULTS / "figures"
+
+# GPU jobs ask for one GPU unless the config pins the CPU; without --resources gpu=K on the
+# command line Snakemake does not limit the resource, so a laptop runs them all the same.
+GPU_JOB = 0 if config["device"] == "cpu" else 1
 
 
-def figure(prefix):
+def sorted_keys(value):
+    """``value`` with every mapping's keys in sorted order: Snakemake compares params in order,
+    and the order of keys in a config file means nothing."""
+    if isinstance(value, dict):
+        return {k: sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(v) for v in value]
+    return value
+
+
+def config_keys(*paths):
+    """The named keys of the config (``"seed"``, ``"rap.bp"``, ...), nested as in the config: a
+    job's params, so that a change of a key the job does not use does not rerun it."""
+    picked = {}
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node = picked
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = lookup(config, path)
+    return sorted_keys(picked)
+
+
+def figure(study, name):
     """A figure's PNG and PDF (``multiext``); the PNG goes into ``snakemake --report`` with the
-    caption report/<topic>/<name>.rst of results/figures/<topic>/<name>."""
-    png, pdf = multiext(str(prefix), ".png", ".pdf")
-    topic, name = Path(prefix).parent.name, Path(prefix).name
-    caption = CAPTIONS / topic / f"{name}.rst"
-    png = report(png, caption=str(caption), category="Figures", subcategory=topic,
+    caption report/<study>/<name>.rst."""
+    png, pdf = multiext(str(FIGURES / study / name), ".png", ".pdf")
+    caption = CAPTIONS / study / f"{name}.rst"
+    png = report(png, caption=str(caption), category="Figures", subcategory=study,
                  labels={"figure": name})  # fmt: skip
     return [png, pdf]
+
+
+# One row per executed notebook (rules/notebooks.yaml): its tables, figures and parameters. The
+# notebook rules, their SLURM group and the final targets all come from this table.
+with open(Path(workflow.basedir) / "rules" / "notebooks.yaml") as fh:
+    NOTEBOOK_TABLE = yaml.safe_load(fh)
+
+
+def executed_notebooks():
+    """Every executed notebook, results/notebooks/<study>/<name>.ipynb."""
+    return [
+        RESULTS / "notebooks" / study / f"{name}.ipynb"
+        for study, rows in NOTEBOOK_TABLE.items()
+        for name in rows
+    ]
 
 
 def html_renderings(notebooks):
@@ -53,64 +93,14 @@ def html_renderings(notebooks):
     ]
 
 
-def dropout_phases_targets():
-    """The executed notebooks of paper A."""
-    return expand(
-        RESULTS / "notebooks" / "dropout_phases" / "{name}.ipynb",
-        name=[
-            "fig1_schematic",
-            "fig2_phase_diagram",
-            "fig3_scaling",
-            "training_length",
-            "fig4_collapse",
-            "fig5_accuracy_binder",
-            "robustness",
-        ],
-    )
-
-
-def rap_targets():
-    """The executed notebooks of paper B (rules/rap.smk); their figures come with them."""
-    names = [
-        "fig1_model",
-        "fig2_activations",
-        "fig3_dilution",
-        "fig4_critical",
-        "fig5_low_temperature",
-        "supplement_redundancy",
-    ]
-    return [RESULTS / "notebooks" / "rap" / f"{name}.ipynb" for name in names]
-
-
-def teacher_student_targets():
-    """The executed notebooks of paper C (rules/teacher_student.smk); figures come with them."""
-    names = ["dynamics", "random_edge_theory", "pruning", "mnist"]
-    return [
-        RESULTS / "notebooks" / "teacher_student" / f"{name}.ipynb" for name in names
-    ]
-
-
 def all_targets():
     """Every final output: the executed notebooks (their figures come with them) and their HTML
     renderings (for ``snakemake --report``)."""
-    notebooks = [*dropout_phases_targets(), *rap_targets(), *teacher_student_targets()]
+    notebooks = executed_notebooks()
     return [*notebooks, *html_renderings(notebooks)]
 
 
-# GPU jobs ask for one GPU unless the config pins the CPU; without --resources gpu=K on the
-# command line Snakemake does not limit the resource, so a laptop runs them all the same.
-GPU_JOB = 0 if config["device"] == "cpu" else 1
-
-
-def study_config(*keys):
-    """The root seed, the device and the named keys of the dropout_phases section: a job's params
-    (so that a change of an unrelated key does not rerun it)."""
-    study = config["dropout_phases"]
-    return {
-        "seed": config["seed"],
-        "device": config["device"],
-        "dropout_phases": {k: study[k] for k in keys},
-    }
+# --- paper A: the sweep's architectures and shards, and what a shard costs -----------------------
 
 
 def architectures():
@@ -136,22 +126,26 @@ def _parameters_per_model(width, depth):
     return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
-def shard_mem_mb(width, depth):
+def shard_mem_mb(wildcards):
     """Parameters, Adam state and snapshots of every model of a shard, the data, and headroom."""
-    study = config["dropout_phases"]
-    n_models = len(study["p_train"]) * study["runs"]
-    copies = 4 + len(study["training"]["snapshots"]) + 1
-    model_mb = n_models * _parameters_per_model(width, depth) * 4 * copies / 2**20
-    return int(2000 + 1.5 * model_mb)
+    n_models = (
+        len(config["dropout_phases"]["p_train"]) * config["dropout_phases"]["runs"]
+    )
+    copies = 4 + len(config["dropout_phases"]["training"]["snapshots"]) + 1
+    per_model = _parameters_per_model(int(wildcards.width), int(wildcards.depth))
+    return int(2000 + 1.5 * n_models * per_model * 4 * copies / 2**20)
 
 
-def shard_runtime_min(width, depth, n):
+def shard_runtime_min(wildcards):
     """A generous wall-time bound: the shard's training FLOPs at 10 GFLOP/s (CPU) or 2 TFLOP/s."""
-    study = config["dropout_phases"]
-    t = study["training"]
+    t = config["dropout_phases"]["training"]
+    n = int(wildcards.n)
     steps_per_epoch = -(-n // t["batch_size"])
     steps = max(t["epochs"], -(-t["min_steps"] // steps_per_epoch)) * steps_per_epoch
-    n_models = len(study["p_train"]) * study["runs"]
-    flops = 6 * _parameters_per_model(width, depth) * t["batch_size"] * steps * n_models
+    n_models = (
+        len(config["dropout_phases"]["p_train"]) * config["dropout_phases"]["runs"]
+    )
+    per_model = _parameters_per_model(int(wildcards.width), int(wildcards.depth))
+    flops = 6 * per_model * t["batch_size"] * steps * n_models
     rate = 10e9 if GPU_JOB == 0 else 2e12
     return int(10 + flops / rate / 60)

@@ -15,8 +15,7 @@ rule fit_collapse:
         mem_mb=2000,
         runtime=60,
     params:
-        collapse=STUDY["analysis"]["collapse"],
-        seed=config["seed"],
+        config=config_keys("seed", "dropout_phases.analysis.collapse"),
     script:
         "../workflow/scripts/fit_collapse.py"
 
@@ -46,6 +45,8 @@ rule binder_cumulants:
         DP / "binder.parquet",
     log:
         LOGS / "dropout_phases" / "binder.log",
+    group:
+        "tables"
     conda:
         "../envs/analysis.yaml"
     resources:

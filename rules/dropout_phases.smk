@@ -1,6 +1,5 @@
 # Paper A: train shards -> per-mask evaluations -> per-run and summary tables -> alpha_CE, phases.
 
-STUDY = config["dropout_phases"]
 DP = RESULTS / "dropout_phases"
 SHARD = DP / "w{width}_d{depth}" / "N{n}"
 
@@ -23,11 +22,18 @@ rule train_shard:
     threads: 4
     resources:
         gpu=GPU_JOB,
-        mem_mb=lambda w: shard_mem_mb(int(w.width), int(w.depth)),
-        runtime=lambda w: shard_runtime_min(int(w.width), int(w.depth), int(w.n)),
+        mem_mb=shard_mem_mb,
+        runtime=shard_runtime_min,
     params:
-        config=lambda w: study_config(
-            "p_train", "runs", "activation", "rescale", "input_scaling", "training"
+        config=config_keys(
+            "seed",
+            "device",
+            "dropout_phases.p_train",
+            "dropout_phases.runs",
+            "dropout_phases.activation",
+            "dropout_phases.rescale",
+            "dropout_phases.input_scaling",
+            "dropout_phases.training",
         ),
     script:
         "../workflow/scripts/train_shard.py"
@@ -46,11 +52,15 @@ rule evaluate_shard:
     threads: 4
     resources:
         gpu=GPU_JOB,
-        mem_mb=lambda w: shard_mem_mb(int(w.width), int(w.depth)),
-        runtime=lambda w: shard_runtime_min(int(w.width), int(w.depth), int(w.n)),
+        mem_mb=shard_mem_mb,
+        runtime=shard_runtime_min,
     params:
-        config=lambda w: study_config(
-            "p_eval", "evaluation", "rescale", "input_scaling", "activation"
+        config=config_keys(
+            "device",
+            "dropout_phases.p_eval",
+            "dropout_phases.evaluation",
+            "dropout_phases.rescale",
+            "dropout_phases.input_scaling",
         ),
     script:
         "../workflow/scripts/evaluate_shard.py"
@@ -64,6 +74,8 @@ rule summarise_dropout_phases:
         summary=DP / "summary.parquet",
     log:
         LOGS / "dropout_phases" / "summarise.log",
+    group:
+        "tables"
     conda:
         "../envs/analysis.yaml"
     resources:
@@ -80,13 +92,19 @@ rule fit_alpha_ce:
         DP / "alpha_ce.parquet",
     log:
         LOGS / "dropout_phases" / "alpha_ce.log",
+    group:
+        "tables"
     conda:
         "../envs/analysis.yaml"
     resources:
         mem_mb=4000,
         runtime=15,
     params:
-        analysis=STUDY["analysis"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed",
+            "dropout_phases.analysis.bootstrap",
+            "dropout_phases.analysis.phase_n_se",
+            "dropout_phases.analysis.phase_min_alpha",
+        ),
     script:
         "../workflow/scripts/fit_alpha_ce.py"

@@ -1,8 +1,6 @@
-# Paper B: the random active path model (cavity method, Monte Carlo, annealing) and its figures.
+# Paper B: the random active path model (cavity method, Monte Carlo, annealing), and MNIST.
 
 RAP = RESULTS / "rap"
-RAP_FIGURES = RESULTS / "figures" / "rap"
-RAP_NOTEBOOKS = RESULTS / "notebooks" / "rap"
 
 
 wildcard_constraints:
@@ -20,8 +18,9 @@ rule rap_degrees:
         mem_mb=2000,
         runtime=10,
     params:
-        rap=config["rap"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed", "rap.n", "rap.p1", "rap.p2", "rap.diluted_layer", "rap.degrees"
+        ),
     script:
         "../workflow/scripts/rap_degrees.py"
 
@@ -37,10 +36,40 @@ rule rap_dilution_sweep:
         mem_mb=4000,
         runtime=120,
     params:
-        rap=config["rap"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed",
+            "rap.n",
+            "rap.p1",
+            "rap.p2",
+            "rap.beta",
+            "rap.instances",
+            "rap.dilution_sweep.q",
+            "rap.bp",
+            "rap.mc",
+        ),
     script:
         "../workflow/scripts/rap_dilution.py"
+
+
+rule rap_dilution:
+    input:
+        dilution=expand(
+            RAP / "dilution_layer{layer}.parquet",
+            layer=config["rap"]["dilution_sweep"]["layers"],
+        ),
+    output:
+        dilution=RAP / "dilution.parquet",
+    log:
+        LOGS / "rap" / "dilution.log",
+    group:
+        "tables"
+    conda:
+        "../envs/analysis.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow/scripts/concat_tables.py"
 
 
 rule rap_critical:
@@ -54,8 +83,15 @@ rule rap_critical:
         mem_mb=4000,
         runtime=120,
     params:
-        rap=config["rap"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed",
+            "rap.n",
+            "rap.p1",
+            "rap.diluted_layer",
+            "rap.instances",
+            "rap.critical",
+            "rap.bp",
+        ),
     script:
         "../workflow/scripts/rap_critical.py"
 
@@ -71,8 +107,9 @@ rule rap_annealing:
         mem_mb=2000,
         runtime=120,
     params:
-        rap=config["rap"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed", "rap.n", "rap.p1", "rap.p2", "rap.diluted_layer", "rap.annealing"
+        ),
     script:
         "../workflow/scripts/rap_annealing.py"
 
@@ -88,8 +125,17 @@ rule rap_low_temperature:
         mem_mb=2000,
         runtime=120,
     params:
-        rap=config["rap"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed",
+            "rap.n",
+            "rap.p1",
+            "rap.p2",
+            "rap.diluted_layer",
+            "rap.annealing.q",
+            "rap.low_temperature",
+            "rap.bp",
+            "rap.mc",
+        ),
     script:
         "../workflow/scripts/rap_low_temperature.py"
 
@@ -106,116 +152,9 @@ rule rap_activations:
         mem_mb=2000,
         runtime=60,
     params:
-        activations=config["rap"]["activations"],
-        seed=config["seed"],
+        config=config_keys("seed", "rap.activations"),
     script:
         "../workflow/scripts/rap_activations.py"
-
-
-rule rap_fig1:
-    input:
-        notebook=NOTEBOOKS / "rap" / "fig1_model.ipynb",
-    output:
-        notebook=RAP_NOTEBOOKS / "fig1_model.ipynb",
-        fig1=figure(RAP_FIGURES / "fig1"),
-    log:
-        LOGS / "notebooks" / "rap_fig1.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        parameters={
-            "seed": config["seed"],
-            "p1": config["rap"]["p1"],
-            "p2": config["rap"]["p2"],
-        },
-    script:
-        "../workflow/scripts/run_notebook.py"
-
-
-rule rap_fig2:
-    input:
-        notebook=NOTEBOOKS / "rap" / "fig2_activations.ipynb",
-        activations=RAP / "activations.parquet",
-    output:
-        notebook=RAP_NOTEBOOKS / "fig2_activations.ipynb",
-        fig2=figure(RAP_FIGURES / "fig2"),
-    log:
-        LOGS / "notebooks" / "rap_fig2.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../workflow/scripts/run_notebook.py"
-
-
-rule rap_fig3:
-    input:
-        notebook=NOTEBOOKS / "rap" / "fig3_dilution.ipynb",
-        degrees=RAP / "degrees.parquet",
-        sweeps=expand(
-            RAP / "dilution_layer{layer}.parquet",
-            layer=config["rap"]["dilution_sweep"]["layers"],
-        ),
-    output:
-        notebook=RAP_NOTEBOOKS / "fig3_dilution.ipynb",
-        fig3=figure(RAP_FIGURES / "fig3"),
-        fig3_check=figure(RAP_FIGURES / "fig3_bp_mc_exact"),
-    log:
-        LOGS / "notebooks" / "rap_fig3.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        parameters={
-            "beta": config["rap"]["beta"],
-            "degree_q": config["rap"]["degrees"]["q"],
-        },
-    script:
-        "../workflow/scripts/run_notebook.py"
-
-
-rule rap_fig4:
-    input:
-        notebook=NOTEBOOKS / "rap" / "fig4_critical.ipynb",
-        critical=RAP / "critical.parquet",
-    output:
-        notebook=RAP_NOTEBOOKS / "fig4_critical.ipynb",
-        fig4=figure(RAP_FIGURES / "fig4"),
-    log:
-        LOGS / "notebooks" / "rap_fig4.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../workflow/scripts/run_notebook.py"
-
-
-rule rap_fig5:
-    input:
-        notebook=NOTEBOOKS / "rap" / "fig5_low_temperature.ipynb",
-        annealing=RAP / "annealing.parquet",
-        low_temperature=RAP / "low_temperature.parquet",
-    output:
-        notebook=RAP_NOTEBOOKS / "fig5_low_temperature.ipynb",
-        fig5=figure(RAP_FIGURES / "fig5"),
-    log:
-        LOGS / "notebooks" / "rap_fig5.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../workflow/scripts/run_notebook.py"
 
 
 rule rap_redundancy:
@@ -233,32 +172,6 @@ rule rap_redundancy:
         mem_mb=4000,
         runtime=60,
     params:
-        redundancy=config["rap"]["redundancy"],
-        seed=config["seed"],
-        device=config["device"],
+        config=config_keys("seed", "device", "rap.redundancy"),
     script:
         "../workflow/scripts/rap_redundancy.py"
-
-
-rule rap_supplement_redundancy:
-    input:
-        notebook=NOTEBOOKS / "rap" / "supplement_redundancy.ipynb",
-        redundancy=RAP / "mnist_redundancy.parquet",
-    output:
-        notebook=RAP_NOTEBOOKS / "supplement_redundancy.ipynb",
-        supplement_redundancy=figure(RAP_FIGURES / "supplement_redundancy"),
-    log:
-        LOGS / "notebooks" / "rap_supplement_redundancy.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        parameters={
-            "width": config["rap"]["redundancy"]["width"],
-            "depth": config["rap"]["redundancy"]["depth"],
-            "n_train": config["rap"]["redundancy"]["n_train"],
-        },
-    script:
-        "../workflow/scripts/run_notebook.py"

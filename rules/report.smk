@@ -4,20 +4,22 @@
 
 rule notebook_html:
     input:
-        RESULTS / "notebooks" / "{topic}" / "{name}.ipynb",
+        RESULTS / "notebooks" / "{study}" / "{name}.ipynb",
     output:
         report(
-            RESULTS / "notebooks_html" / "{topic}" / "{name}.html",
+            RESULTS / "notebooks_html" / "{study}" / "{name}.html",
             caption="../report/notebook.rst",
             category="Notebooks",
-            subcategory="{topic}",
+            subcategory="{study}",
             labels={"notebook": "{name}"},
         ),
     log:
-        LOGS / "notebooks_html" / "{topic}" / "{name}.log",
+        LOGS / "notebooks_html" / "{study}" / "{name}.log",
     wildcard_constraints:
-        topic="[a-z_]+",
+        study="[a-z_]+",
         name="[A-Za-z0-9_]+",
+    group:
+        "notebooks"
     conda:
         "../envs/analysis.yaml"
     resources:

@@ -3,9 +3,6 @@ import re
 
 TS = config["teacher_student"]
 TS_DIR = RESULTS / "teacher_student"
-TS_FIGURES = RESULTS / "figures" / "teacher_student"
-TS_NOTEBOOKS = RESULTS / "notebooks" / "teacher_student"
-
 
 # a trained run per setting and noise level; the ideal specialised student per setting
 TS_IDEAL = {f"K{s['K']}_M{s['M']}": {**s, "sigma": 0.0} for s in TS["settings"]}
@@ -15,6 +12,21 @@ TS_RUNS = {
     for sigma in TS["sigmas"]
 }
 TS_NETWORKS = list(range(TS["mnist"]["seeds"]))
+# the keys a teacher-student setting reads (teacher_student.experiments.Setting)
+TS_SETTING_KEYS = [
+    f"teacher_student.{key}"
+    for key in (
+        "N",
+        "eta",
+        "v_star",
+        "w_init_std",
+        "v_init_std",
+        "replicas",
+        "record_points",
+        "ode_rtol",
+        "pruning.dpp_jitter",
+    )
+]
 
 
 wildcard_constraints:
@@ -36,9 +48,8 @@ rule teacher_student_train:
         mem_mb=2000,
         runtime=60,
     params:
-        run=lambda wc: TS_RUNS[wc.ts_run],
-        section=TS,
-        seed=config["seed"],
+        run=lambda wc: sorted_keys(TS_RUNS[wc.ts_run]),
+        config=config_keys("seed", *TS_SETTING_KEYS),
     script:
         "../workflow/scripts/teacher_student_train.py"
 
@@ -58,9 +69,8 @@ rule teacher_student_prune:
         mem_mb=2000,
         runtime=30,
     params:
-        run=lambda wc: TS_RUNS[wc.ts_run],
-        section=TS,
-        seed=config["seed"],
+        run=lambda wc: sorted_keys(TS_RUNS[wc.ts_run]),
+        config=config_keys("seed", *TS_SETTING_KEYS, "teacher_student.pruning"),
         student="sgd",
     script:
         "../workflow/scripts/teacher_student_prune.py"
@@ -79,9 +89,8 @@ rule teacher_student_prune_specialised:
         mem_mb=2000,
         runtime=30,
     params:
-        run=lambda wc: TS_IDEAL[wc.ts_ideal],
-        section=TS,
-        seed=config["seed"],
+        run=lambda wc: sorted_keys(TS_IDEAL[wc.ts_ideal]),
+        config=config_keys("seed", *TS_SETTING_KEYS, "teacher_student.pruning"),
         student="specialised",
     script:
         "../workflow/scripts/teacher_student_prune.py"
@@ -89,7 +98,7 @@ rule teacher_student_prune_specialised:
 
 rule teacher_student_mnist_train:
     input:
-        mnist=RESULTS / "data" / "mnist.npz",
+        mnist=rules.mnist.output[0],
     output:
         network=TS_DIR / "mnist" / "network_{ts_network}.npz",
         history=TS_DIR / "mnist" / "history_{ts_network}.parquet",
@@ -102,15 +111,28 @@ rule teacher_student_mnist_train:
         mem_mb=4000,
         runtime=60,
     params:
-        options=TS["mnist"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed",
+            *(
+                f"teacher_student.mnist.{key}"
+                for key in (
+                    "hidden",
+                    "n_train",
+                    "input_scaling",
+                    "lr",
+                    "momentum",
+                    "batch_size",
+                    "epochs",
+                )
+            ),
+        ),
     script:
         "../workflow/scripts/teacher_student_mnist_train.py"
 
 
 rule teacher_student_mnist_prune:
     input:
-        mnist=RESULTS / "data" / "mnist.npz",
+        mnist=rules.mnist.output[0],
         network=TS_DIR / "mnist" / "network_{ts_network}.npz",
     output:
         pruning=TS_DIR / "mnist" / "pruning_{ts_network}.parquet",
@@ -123,103 +145,100 @@ rule teacher_student_mnist_prune:
         mem_mb=4000,
         runtime=60,
     params:
-        options=TS["mnist"],
-        seed=config["seed"],
+        config=config_keys(
+            "seed",
+            *(
+                f"teacher_student.mnist.{key}"
+                for key in (
+                    "input_scaling",
+                    "fit_samples",
+                    "kept_percent",
+                    "draws",
+                    "ridge",
+                    "dpp_jitter",
+                )
+            ),
+        ),
     script:
         "../workflow/scripts/teacher_student_mnist_prune.py"
 
 
-rule teacher_student_dynamics_notebook:
-    input:
-        notebook=NOTEBOOKS / "teacher_student" / "dynamics.ipynb",
-        dynamics=expand(TS_DIR / "dynamics" / "{ts_run}.parquet", ts_run=TS_RUNS),
-    output:
-        notebook=TS_NOTEBOOKS / "dynamics.ipynb",
-        figure=figure(TS_FIGURES / "ode_vs_sgd"),
-    log:
-        LOGS / "notebooks" / "teacher_student_dynamics.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        parameters={"N": TS["N"]},
-    script:
-        "../workflow/scripts/run_notebook.py"
-
-
-rule teacher_student_random_edge_notebook:
-    input:
-        notebook=NOTEBOOKS / "teacher_student" / "random_edge_theory.ipynb",
-        specialised=expand(
-            TS_DIR / "pruning_specialised" / "{ts_ideal}.parquet", ts_ideal=TS_IDEAL
-        ),
-    output:
-        notebook=TS_NOTEBOOKS / "random_edge_theory.ipynb",
-        figure=figure(TS_FIGURES / "random_edge_closed_form"),
-    log:
-        LOGS / "notebooks" / "teacher_student_random_edge.log",
-    conda:
-        "../envs/analysis.yaml"
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    params:
-        parameters={"N": TS["N"], "v_star": TS["v_star"]},
-    script:
-        "../workflow/scripts/run_notebook.py"
-
-
-rule teacher_student_pruning_notebook:
-    input:
-        notebook=NOTEBOOKS / "teacher_student" / "pruning.ipynb",
-        pruning=expand(TS_DIR / "pruning" / "{ts_run}.parquet", ts_run=TS_RUNS),
-        specialised=expand(
-            TS_DIR / "pruning_specialised" / "{ts_ideal}.parquet", ts_ideal=TS_IDEAL
-        ),
-        heatmap_tables=expand(TS_DIR / "heatmaps" / "{ts_run}.parquet", ts_run=TS_RUNS),
-        heatmap_tables_specialised=expand(
+# one table from the tables of every run, setting or network
+TS_TABLES = {
+    "dynamics": expand(TS_DIR / "dynamics" / "{ts_run}.parquet", ts_run=TS_RUNS),
+    "pruning": expand(TS_DIR / "pruning" / "{ts_run}.parquet", ts_run=TS_RUNS),
+    "pruning_specialised": expand(
+        TS_DIR / "pruning_specialised" / "{ts_ideal}.parquet", ts_ideal=TS_IDEAL
+    ),
+    "heatmaps": [
+        *expand(TS_DIR / "heatmaps" / "{ts_run}.parquet", ts_run=TS_RUNS),
+        *expand(
             TS_DIR / "heatmaps_specialised" / "{ts_ideal}.parquet", ts_ideal=TS_IDEAL
         ),
+    ],
+    "mnist_pruning": expand(
+        TS_DIR / "mnist" / "pruning_{ts_network}.parquet", ts_network=TS_NETWORKS
+    ),
+    "mnist_history": expand(
+        TS_DIR / "mnist" / "history_{ts_network}.parquet", ts_network=TS_NETWORKS
+    ),
+}
+
+for table, parts in TS_TABLES.items():
+
+    rule:
+        name:
+            f"teacher_student_{table}_table"
+        input:
+            **{table: parts},
+        output:
+            **{table: TS_DIR / f"{table}.parquet"},
+        log:
+            LOGS / "teacher_student" / f"{table}_table.log",
+        group:
+            "tables"
+        conda:
+            "../envs/analysis.yaml"
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        script:
+            "../workflow/scripts/concat_tables.py"
+
+
+rule teacher_student_claims:
+    input:
+        pruning=TS_DIR / "pruning.parquet",
+        specialised=TS_DIR / "pruning_specialised.parquet",
     output:
-        notebook=TS_NOTEBOOKS / "pruning.ipynb",
-        comparisons=figure(TS_FIGURES / "pruning_comparisons"),
-        comparisons_reweighted=figure(TS_FIGURES / "pruning_comparisons_reweighted"),
-        heatmaps_figure=figure(TS_FIGURES / "heatmaps"),
+        paired=TS_DIR / "paired_comparisons.parquet",
         claims=TS_DIR / "claims.parquet",
     log:
-        LOGS / "notebooks" / "teacher_student_pruning.log",
+        LOGS / "teacher_student" / "claims.log",
+    group:
+        "tables"
     conda:
         "../envs/analysis.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    params:
-        parameters={"v_star": TS["v_star"]},
     script:
-        "../workflow/scripts/run_notebook.py"
+        "../workflow/scripts/teacher_student_claims.py"
 
 
-rule teacher_student_mnist_notebook:
+rule teacher_student_mnist_ranking:
     input:
-        notebook=NOTEBOOKS / "teacher_student" / "mnist.ipynb",
-        pruning=expand(
-            TS_DIR / "mnist" / "pruning_{ts_network}.parquet", ts_network=TS_NETWORKS
-        ),
-        history=expand(
-            TS_DIR / "mnist" / "history_{ts_network}.parquet", ts_network=TS_NETWORKS
-        ),
+        TS_DIR / "mnist_pruning.parquet",
     output:
-        notebook=TS_NOTEBOOKS / "mnist.ipynb",
-        figure=figure(TS_FIGURES / "mnist_pruning"),
-        ranking=TS_DIR / "mnist_ranking.parquet",
+        TS_DIR / "mnist_ranking.parquet",
     log:
-        LOGS / "notebooks" / "teacher_student_mnist.log",
+        LOGS / "teacher_student" / "mnist_ranking.log",
+    group:
+        "tables"
     conda:
         "../envs/analysis.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
     script:
-        "../workflow/scripts/run_notebook.py"
+        "../workflow/scripts/teacher_student_mnist_ranking.py"

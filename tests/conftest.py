@@ -34,9 +34,9 @@ def mnist_path() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist(mnist_path):
-    from prunephase.data import locate_mnist, read_mnist
+    from prunephase.mnist import locate_mnist, read_mnist
 
-    return read_mnist(locate_mnist([mnist_path], download=False))
+    return read_mnist(locate_mnist([mnist_path], download=False, mirrors=()))
 
 
 def snakemake(*args, cwd=REPO, env_extra=None, check=True) -> subprocess.CompletedProcess:

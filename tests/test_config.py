@@ -6,7 +6,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-from prunephase.config import ConfigError, load_config, validate_config
+from prunephase.core.config import ConfigError, load_config, validate_config
 
 
 @pytest.mark.parametrize("path", ["config.yaml", "config/paper.yaml", "tests/configs/tiny.yaml"])

@@ -11,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from prunephase.data import (
+from prunephase.mnist import (
     MNIST_FILES,
     DataError,
     flatten_inputs,
@@ -48,7 +48,7 @@ def test_corrupt_file_names_file_and_checksums(mnist_path, tmp_path):
     data[100] ^= 0xFF
     (tmp_path / name).write_bytes(bytes(data))
     with pytest.raises(DataError) as err:
-        locate_mnist([tmp_path], download=False)
+        locate_mnist([tmp_path], download=False, mirrors=())
     message = str(err.value)
     assert name in message and md5 in message and md5sum(tmp_path / name) in message
 
@@ -59,12 +59,12 @@ def test_missing_file_without_download_names_it(mnist_path, tmp_path, monkeypatc
     name, md5 = MNIST_FILES["test_images"]
     (tmp_path / name).unlink()
     with pytest.raises(DataError, match=f"{name}.*{md5}.*not found"):
-        locate_mnist([tmp_path], download=False)
+        locate_mnist([tmp_path], download=False, mirrors=())
 
 
 def test_environment_variable_is_searched_first(mnist_path, tmp_path, monkeypatch):
     monkeypatch.setenv("PRUNEPHASE_MNIST_DIR", str(mnist_path))
-    paths = locate_mnist([tmp_path / "empty"], download=False)
+    paths = locate_mnist([tmp_path / "empty"], download=False, mirrors=())
     assert all(p.parent == mnist_path for p in paths.values())
 
 

@@ -1,4 +1,4 @@
-"""GPU placement (prunephase.devices), simulated on the CPU with fake device lists."""
+"""GPU placement (prunephase.core.devices), simulated on the CPU with fake device lists."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import time
 import pytest
 from conftest import REPO
 
-from prunephase import devices
+from prunephase.core import devices
 
 # A job: claim, report the devices it got, hold them until told to go (a file appears).
 HOLDER = textwrap.dedent(
     """
     import os, pathlib, sys, time
-    from prunephase.devices import claim_gpus
+    from prunephase.core.devices import claim_gpus
     got = claim_gpus(int(sys.argv[1]), lock_dir=sys.argv[2], poll_seconds=0.05,
                      timeout_seconds=float(sys.argv[3]))
     print(",".join(got), os.environ["CUDA_VISIBLE_DEVICES"], flush=True)

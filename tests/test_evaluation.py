@@ -6,14 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from prunephase.evaluation import (
+from prunephase.dropout_phases.evaluation import (
     draw_eval_masks,
     eval_mask_seed,
     evaluate_ensemble,
     evaluate_fast,
     evaluate_naive,
 )
-from prunephase.models import forward, init_ensemble, layer_sizes
+from prunephase.nn.ensemble import Network, forward, init_ensemble, layer_sizes
+
+
+def relu_network(width: int, depth: int) -> Network:
+    return Network(sizes=tuple(layer_sizes(width, depth)), activation="relu", init="torch",
+                   bias=True)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +34,7 @@ def test_set():
 @pytest.mark.parametrize("rescale", [True, False])
 def test_fast_path_equals_naive(test_set, depth, scope, rescale):
     x, y = test_set
-    model = init_ensemble([depth], layer_sizes(40, depth))
+    model = init_ensemble([depth], relu_network(40, depth))
     masks = draw_eval_masks(9, 7, model.hidden_sizes, 0.45, rescale, scope, len(x))
     acc_naive, ce_naive = evaluate_naive(model, x, y, masks)
     acc_fast, ce_fast = evaluate_fast(model, x, y, masks, mask_chunk=3)  # 3 does not divide 7
@@ -48,7 +53,7 @@ def test_masks_remove_the_right_fraction():
 
 def test_evaluate_ensemble_table(test_set):
     x, y = test_set
-    model = init_ensemble([1, 2], layer_sizes(20, 2))
+    model = init_ensemble([1, 2], relu_network(20, 2))
     table = evaluate_ensemble(model, [10, 20], x, y, [0.0, 0.5], n_masks=4)
     assert len(table) == 2 * 2 * 4
     unpruned = table[table["p_eval"] == 0.0]
@@ -69,7 +74,7 @@ def test_evaluate_ensemble_table(test_set):
 def test_fast_path_with_layers_pruned_away(test_set, depth):
     """Narrow layers at p_eval = 0.9: many masks keep no unit of some layer."""
     x, y = test_set
-    model = init_ensemble([7], layer_sizes(3, depth))
+    model = init_ensemble([7], relu_network(3, depth))
     masks = draw_eval_masks(2, 20, model.hidden_sizes, 0.9, True)
     assert (torch.cat(masks, dim=2).sum(dim=2) == 0).any()
     acc_naive, ce_naive = evaluate_naive(model, x, y, masks)

@@ -7,33 +7,44 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import REPO, snakemake
+from conftest import REPO, TINY, snakemake
 
 SLURM = yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
 
 
-def rule_scripts() -> dict[str, str]:
-    """{rule: the script it runs} for every rule of rules/*.smk."""
-    scripts = {}
-    for smk in (REPO / "rules").glob("*.smk"):
-        for name, body in re.findall(
-            r"^rule (\w+):(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S
-        ):
-            script = re.search(r'script:\s*"([^"]+)"', body)
-            scripts[name] = script[1].rsplit("/", 1)[-1] if script else ""
-    return scripts
+def grouped_rules(dry_run_output: str) -> tuple[dict[str, set[str]], set[str]]:
+    """From a dry run: {group: rules of its jobs} and the rules of ungrouped jobs."""
+    groups: dict[str, set[str]] = {}
+    alone: set[str] = set()
+    current = None
+    for line in dry_run_output.splitlines():
+        if match := re.search(r"Group job (\w+)", line):
+            current = groups.setdefault(match[1], set())
+        elif match := re.match(r"(\s*)rule (\w+):", line):
+            if match[1]:
+                current.add(match[2])
+            else:
+                alone.add(match[2])
+    return groups, alone
 
 
-def test_every_notebook_rule_travels_in_the_notebooks_group():
-    scripts = rule_scripts()
-    notebook_rules = {r for r, s in scripts.items() if s in {"run_notebook.py", "notebook_html.py"}}
+def test_notebooks_and_short_tables_travel_in_groups(tmp_path):
+    """Every notebook of the table (and its HTML page) is in the notebooks group, the short
+    table rules in the tables group; GPU work and long computations are one SLURM job each."""
+    result = snakemake(
+        "-n", "--workflow-profile", str(REPO / "profiles" / "slurm"), "--directory", str(tmp_path),
+        "--configfile", str(TINY),
+    )  # fmt: skip
+    groups, alone = grouped_rules(result.stdout + result.stderr)
+    table = yaml.safe_load((REPO / "rules" / "notebooks.yaml").read_text())
+    notebook_rules = {f"notebook_{s}_{n}" for s, rows in table.items() for n in rows}
     assert len(notebook_rules) >= 14
-    groups = SLURM["groups"]
-    assert {r for r, g in groups.items() if g == "notebooks"} == notebook_rules
-    assert set(groups) <= set(scripts), "the profile groups a rule the workflow does not have"
-    assert set(groups.values()) == set(SLURM["group-components"])
-    # GPU work stays one SLURM job per shard
-    assert not {"train_shard", "evaluate_shard", "rap_redundancy"} & set(groups)
+    assert groups["notebooks"] == notebook_rules | {"notebook_html"}
+    tables = {"summarise_dropout_phases", "fit_alpha_ce", "teacher_student_claims"}
+    assert tables <= groups["tables"]
+    assert set(groups) == set(SLURM["group-components"])
+    assert not any(r.startswith("notebook") for r in alone)
+    assert {"train_shard", "evaluate_shard", "rap_redundancy", "fit_collapse"} <= alone
 
 
 def test_gpu_jobs_go_to_the_gpu_partition_and_the_rest_to_the_cpu_partition():

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from prunephase.models import forward, init_ensemble, layer_sizes
+from prunephase.nn.ensemble import Network, forward, init_ensemble, layer_sizes
 from prunephase.rap.redundancy import connection_mask, redundancy_curve, tolerated_fraction
+
+
+def relu_network(width: int, depth: int) -> Network:
+    return Network(sizes=tuple(layer_sizes(width, depth)), activation="relu", init="torch",
+                   bias=True)  # fmt: skip
 
 
 @pytest.mark.parametrize("method", ["random", "magnitude"])
@@ -25,7 +30,7 @@ def test_curve_at_zero_is_the_unpruned_network_and_full_removal_is_bias_only():
         torch.randn(300, 784, generator=generator),
         torch.randint(0, 10, (300,), generator=generator),
     )
-    model = init_ensemble([3, 4], layer_sizes(12, 2))
+    model = init_ensemble([3, 4], relu_network(12, 2))
     curve = redundancy_curve(model, x, y, [0.0, 1.0], draws=2, seed=0)
     assert len(curve) == 2 * (2 * 2 + 2)  # runs x (random: 2 fractions x 2 draws + magnitude: 2)
     logits = forward(model, x.expand(2, -1, -1))

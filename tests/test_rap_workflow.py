@@ -26,8 +26,8 @@ def test_dry_run_lists_the_rap_rules(tmp_path):
         "rap_annealing",
         "rap_low_temperature",
         "rap_activations",
-        "rap_fig3",
-        "rap_fig5",
+        "notebook_rap_fig3_dilution",
+        "notebook_rap_fig5_low_temperature",
     ):
         assert rule in out.stdout
 

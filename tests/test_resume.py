@@ -17,8 +17,8 @@ import pytest
 import torch
 from conftest import REPO, TINY, mnist_dir, snakemake
 
-from prunephase.dropout_phases import load_shard
-from prunephase.io import atomic_path, read_provenance, write_parquet
+from prunephase.core.io import atomic_path, read_provenance, write_parquet
+from prunephase.dropout_phases.experiment import load_shard
 
 SHARD = "results/dropout_phases/w16_d2/N1024"
 TARGET = f"{SHARD}/per_mask.parquet"
@@ -30,7 +30,7 @@ def test_a_killed_writer_leaves_no_file_under_the_final_name(tmp_path):
     writer = textwrap.dedent(
         f"""
         import sys, time
-        from prunephase.io import atomic_path
+        from prunephase.core.io import atomic_path
         with atomic_path({str(final)!r}) as tmp, open(tmp, "wb") as fh:
             fh.write(b"x" * 1000); fh.flush()
             print("writing", flush=True)

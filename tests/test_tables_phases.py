@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from prunephase.phases import alpha_ce_table, classify, fit_power_law
-from prunephase.tables import SUMMARY_COLUMNS, per_run, summarise
+from prunephase.dropout_phases.phases import alpha_ce_table, classify, fit_power_law
+from prunephase.dropout_phases.tables import SUMMARY_COLUMNS, per_run, summarise
 
 
 def _per_mask(values):
@@ -57,7 +57,9 @@ def test_alpha_and_phases_recovered_from_noisy_runs():
             for run in range(8):
                 ce = 2.0 * n ** (-alpha) * np.exp(rng.normal(0, 0.03))
                 values[(n, 0.2, p_eval, run)] = [ce * (1 + rng.normal(0, 0.01)) for _ in range(5)]
-    table = alpha_ce_table(per_run(_per_mask(values)), n_bootstrap=300, seed=1)
+    table = alpha_ce_table(
+        per_run(_per_mask(values)), n_bootstrap=300, n_se=2.0, min_alpha=0.02, seed=1
+    )
     for p_eval, alpha in truth.items():
         row = table[table["p_eval"] == p_eval].iloc[0]
         assert abs(row["alpha_ce"] - alpha) < 3 * row["alpha_ce_err"] + 1e-3
@@ -69,4 +71,4 @@ def test_incomplete_grid_is_an_error():
     values = {(n, 0.0, 0.5, r): [1.0 + r] for n in (100, 200, 400) for r in range(2)}
     del values[(200, 0.0, 0.5, 1)]
     with pytest.raises(ValueError, match="incomplete"):
-        alpha_ce_table(per_run(_per_mask(values)), n_bootstrap=10)
+        alpha_ce_table(per_run(_per_mask(values)), n_bootstrap=10, n_se=2.0, min_alpha=0.02, seed=0)

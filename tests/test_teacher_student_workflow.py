@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import REPO, snakemake
 
-from prunephase.config import ConfigError, load_config
-from prunephase.data import flatten_inputs
-from prunephase.notebooks import error_cells
+from prunephase.core.config import ConfigError, load_config
+from prunephase.core.notebooks import error_cells
+from prunephase.mnist import flatten_inputs
 from prunephase.teacher_student.claims import SUMMARY_COLUMNS
 from prunephase.teacher_student.experiments import DYNAMICS_COLUMNS, PRUNING_COLUMNS
 from prunephase.teacher_student.mnist_pruning import (
@@ -78,7 +78,8 @@ def test_paper_scale_dag(tmp_path):
     assert counts["teacher_student_train"] == 4 and counts["teacher_student_prune"] == 4
     assert counts["teacher_student_prune_specialised"] == 2
     assert counts["teacher_student_mnist_train"] == 5 and counts["teacher_student_mnist_prune"] == 5
-    assert counts["teacher_student_pruning_notebook"] == 1
+    assert counts["notebook_teacher_student_pruning"] == 1
+    assert counts["teacher_student_claims"] == 1
 
 
 @pytest.mark.workflow

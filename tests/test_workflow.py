@@ -14,9 +14,9 @@ import torch
 import yaml
 from conftest import REPO, TINY, mnist_dir, snakemake
 
-from prunephase.notebooks import error_cells
-from prunephase.phases import ALPHA_COLUMNS
-from prunephase.tables import SUMMARY_COLUMNS
+from prunephase.core.notebooks import error_cells
+from prunephase.dropout_phases.phases import ALPHA_COLUMNS
+from prunephase.dropout_phases.tables import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
 
@@ -47,7 +47,36 @@ def test_paper_scale_dag(tmp_path):
     # one shard per architecture (7) and N (7); one collapse fit per architecture
     assert counts["train_shard"] == 49 and counts["evaluate_shard"] == 49
     assert counts["fit_collapse"] == 7 and counts["summarise_dropout_phases"] == 1
-    assert counts["dp_fig3_scaling"] == 1 and counts["dp_robustness"] == 1
+    assert counts["notebook_dropout_phases_fig3_scaling"] == 1
+    assert counts["notebook_dropout_phases_robustness"] == 1
+
+
+@pytest.mark.parametrize(
+    "section,values,keys",
+    [
+        ("teacher_student", {"settings": [{"M": 2, "K": 5, "t_max": 10}]},
+         ["teacher_student.settings[0].K", "teacher_student.settings[0].M"]),
+        ("rap", {"critical": {"q_min": 0.9, "q_max": 0.5}},
+         ["rap.critical.q_min", "rap.critical.q_max"]),
+        ("rap", {"annealing": {"beta_start": 3.0, "beta_end": 1.0}},
+         ["rap.annealing.beta_start", "rap.annealing.beta_end"]),
+        ("dropout_phases", {"figures": {"focus_p_train": 0.25}},
+         ["dropout_phases.figures.focus_p_train", "dropout_phases.p_train"]),
+        ("dropout_phases", {"figures": {"linecut_p_eval": 0.72}},
+         ["dropout_phases.figures.linecut_p_eval", "dropout_phases.p_eval"]),
+    ],
+)  # fmt: skip
+def test_inconsistent_keys_stop_the_dry_run(tmp_path, section, values, keys):
+    """Relations between keys are checked when the DAG is built, before any job."""
+    config = yaml.safe_load(TINY.read_text())
+    config[section].update(values)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--directory", str(tmp_path), "--configfile", str(bad), check=False)
+    assert result.returncode != 0
+    for key in keys:
+        assert f"'{key}'" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
 
 
 def test_tiny_run_tables(tiny_run):
@@ -74,7 +103,7 @@ def test_tiny_run_tables(tiny_run):
 
 
 def test_tiny_run_collapse_and_binder_tables(tiny_run):
-    from prunephase.criticality import BINDER_COLUMNS, COLLAPSE_COLUMNS
+    from prunephase.dropout_phases.criticality import BINDER_COLUMNS, COLLAPSE_COLUMNS
 
     dp = tiny_run / "results" / "dropout_phases"
     fits = pd.read_parquet(dp / "collapse.parquet")
@@ -97,7 +126,7 @@ def test_tiny_run_collapse_and_binder_tables(tiny_run):
 
 def test_tiny_run_shard_carries_provenance(tiny_run):
     from prunephase import __version__
-    from prunephase.dropout_phases import load_shard
+    from prunephase.dropout_phases.experiment import load_shard
 
     shard = load_shard(tiny_run / "results/dropout_phases/w16_d2/N256/models.pt")
     assert shard["version"] == __version__
@@ -105,6 +134,19 @@ def test_tiny_run_shard_carries_provenance(tiny_run):
     assert shard["models"] == [(0.0, 0), (0.0, 1), (0.5, 0), (0.5, 1)]
     assert shard["snapshots"][1.0]["weights"][0].shape == (4, 784, 16)
     assert torch.isfinite(torch.as_tensor(shard["train_loss"])).all()
+
+
+def test_a_changed_key_reruns_only_the_jobs_that_use_it(tiny_run, tmp_path):
+    config = yaml.safe_load(TINY.read_text())
+    config["rap"]["redundancy"]["epochs"] += 1
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--directory", str(tiny_run), "--configfile", str(changed))
+    counts = _job_counts(result.stdout + result.stderr)
+    assert counts == {
+        "rap_redundancy": 1, "notebook_rap_supplement_redundancy": 1, "notebook_html": 1,
+        "all": 1, "total": 4,
+    }  # fmt: skip
 
 
 def test_tiny_run_notebooks_and_figures(tiny_run):

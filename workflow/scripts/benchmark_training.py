@@ -15,6 +15,7 @@ and prints b vs a and the FLOP/s of b (counted: the matrix products of forward a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import os
 import statistics
@@ -23,12 +24,16 @@ import time
 
 import torch
 
-from prunephase.evaluation import draw_eval_masks, evaluate_fast, evaluate_naive
-from prunephase.models import init_ensemble, layer_sizes
-from prunephase.reference import train_naive
-from prunephase.training import (
-    CPU_ALLOCATOR_ENV,
-    TrainingSettings,
+from prunephase.core.config import settings as settings_of
+from prunephase.core.config import validate_config
+from prunephase.core.devices import CPU_ALLOCATOR_ENV
+from prunephase.dropout_phases.evaluation import draw_eval_masks, evaluate_fast, evaluate_naive
+from prunephase.dropout_phases.experiment import network, training_settings
+from prunephase.dropout_phases.settings import Training
+from prunephase.nn.ensemble import init_ensemble
+from prunephase.nn.reference import train_naive
+from prunephase.nn.training import (
+    draw_subsets,
     model_seeds,
     resolve_device,
     train_ensemble,
@@ -94,7 +99,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
-    sizes = layer_sizes(args.width, args.depth)
+    net = network(args.width, args.depth, "relu")
+    sizes = list(net.sizes)
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(60000, 784, generator=generator).to(device)
     y = torch.randint(0, 10, (60000,), generator=generator).to(device)
@@ -102,25 +108,32 @@ def main() -> None:
     seeds = [
         model_seeds(0, args.width, args.depth, args.n_train, p, k) for k, p in enumerate(p_train)
     ]
-    settings = TrainingSettings(epochs=args.epochs, min_steps=0)
+    # the paper's training (the schema's defaults of dropout_phases.training), for a fixed length
+    paper = settings_of(Training, validate_config({})["dropout_phases"]["training"])
+    settings = dataclasses.replace(
+        training_settings(paper, rescale=True), epochs=args.epochs, min_steps=0
+    )
     print(f"device {device}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     print(f"{args.models} models {sizes}, N = {args.n_train}, {args.epochs} epochs, batch 128")
 
     peak_before = peak_flops(device, 5)
     naive = timed(
         lambda: [
-            train_naive(x, y, p, s.init, sizes, args.n_train, settings, args.epochs)
+            train_naive(x, y, p, s.init, net, args.n_train, settings, args.epochs)
             for p, s in zip(p_train, seeds)
         ],
         device,
         args.repeats,
-        warmup=lambda: train_naive(x, y, 0.5, 0, sizes, args.n_train, settings, 1),
+        warmup=lambda: train_naive(x, y, 0.5, 0, net, args.n_train, settings, 1),
     )
+    subsets = draw_subsets(seeds, args.n_train, len(x))
     ensemble = timed(
-        lambda: train_ensemble(x, y, p_train, seeds, sizes, args.n_train, settings),
+        lambda: train_ensemble(x, y, subsets, p_train, seeds, net, settings),
         device,
         args.repeats,
-        warmup=lambda: train_ensemble(x, y, p_train[:2], seeds[:2], sizes, 512, settings),
+        warmup=lambda: train_ensemble(
+            x, y, subsets[:2, :512], p_train[:2], seeds[:2], net, settings
+        ),  # fmt: skip
     )
     peak = max(peak_before, peak_flops(device, 5))
     flops = training_flops(sizes, args.models * args.n_train * args.epochs)
@@ -132,7 +145,7 @@ def main() -> None:
         f"  b vs a: {naive / ensemble:.2f}x faster;  b / c: {flops / ensemble / peak:.0%} of peak"
     )
 
-    model = init_ensemble([1], sizes).to(device)
+    model = init_ensemble([1], net, device)
     x_test, y_test = x[:10000], y[:10000]
     masks = [
         draw_eval_masks(k, args.masks, model.hidden_sizes, p, device=device)

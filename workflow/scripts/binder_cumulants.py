@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from prunephase.criticality import binder_table
-from prunephase.io import read_parquet, write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import read_parquet, write_parquet
+from prunephase.core.logs import job_log
+from prunephase.dropout_phases.criticality import binder_table
 
 snakemake = globals()["snakemake"]
 

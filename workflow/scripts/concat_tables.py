@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from prunephase.io import read_parquet, write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import read_parquet, write_parquet
+from prunephase.core.logs import job_log
 
 snakemake = globals()["snakemake"]
 

@@ -1,7 +1,7 @@
 """Snakemake job: an executed notebook as an HTML page, for the report."""
 
-from prunephase.logs import job_log
-from prunephase.notebooks import notebook_to_html
+from prunephase.core.logs import job_log
+from prunephase.core.notebooks import notebook_to_html
 
 snakemake = globals()["snakemake"]
 

@@ -1,16 +1,15 @@
 """Snakemake job: critical dilution q_c and ordered spinodal against beta and p2 (Fig. 4)."""
 
-from prunephase.io import write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import write_parquet
+from prunephase.core.logs import job_log
 from prunephase.rap.experiments import bp_options, critical_dilution
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
-    rap, seed = snakemake.params.rap, snakemake.params.seed
+    config = snakemake.params.config
+    rap, seed = config["rap"], config["seed"]
     crit = rap["critical"]
-    if not crit["q_min"] < crit["q_max"]:
-        raise ValueError("config key 'rap.critical': q_min must be below q_max")
     table = critical_dilution(
         rap["n"],
         rap["p1"],

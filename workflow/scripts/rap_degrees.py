@@ -1,13 +1,14 @@
 """Snakemake job: weight-degree histogram of RAP instances (Fig. 3a)."""
 
-from prunephase.io import write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import write_parquet
+from prunephase.core.logs import job_log
 from prunephase.rap.experiments import degree_histogram
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
-    rap, seed = snakemake.params.rap, snakemake.params.seed
+    config = snakemake.params.config
+    rap, seed = config["rap"], config["seed"]
     table = degree_histogram(
         rap["n"],
         rap["p1"],

@@ -1,13 +1,14 @@
 """Snakemake job: BP, exact and Monte Carlo results against the dilution of a population."""
 
-from prunephase.io import write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import write_parquet
+from prunephase.core.logs import job_log
 from prunephase.rap.experiments import bp_options, dilution_sweep, mc_options
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
-    rap, seed = snakemake.params.rap, snakemake.params.seed
+    config = snakemake.params.config
+    rap, seed = config["rap"], config["seed"]
     table = dilution_sweep(
         rap["n"],
         rap["p1"],

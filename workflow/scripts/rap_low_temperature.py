@@ -1,13 +1,14 @@
 """Snakemake job: BP, exact and Monte Carlo results against the inverse temperature (Fig. 5b)."""
 
-from prunephase.io import write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import write_parquet
+from prunephase.core.logs import job_log
 from prunephase.rap.experiments import bp_options, make_instance, mc_options, temperature_scan
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
-    rap, seed = snakemake.params.rap, snakemake.params.seed
+    config = snakemake.params.config
+    rap, seed = config["rap"], config["seed"]
     q = rap["annealing"]["q"]
     instances = [
         (k, make_instance(rap["n"], rap["p1"], rap["p2"], rap["diluted_layer"], q, seed, k))

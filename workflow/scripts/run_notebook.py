@@ -1,7 +1,7 @@
-"""Snakemake job: execute one parameterised notebook with papermill (see prunephase.notebooks)."""
+"""Snakemake job: execute one parameterised notebook with papermill (prunephase.core.notebooks)."""
 
-from prunephase.logs import job_log
-from prunephase.notebooks import execute_notebook, snakemake_parameters
+from prunephase.core.logs import job_log
+from prunephase.core.notebooks import execute_notebook, snakemake_parameters
 
 snakemake = globals()["snakemake"]
 

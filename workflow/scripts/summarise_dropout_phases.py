@@ -2,9 +2,9 @@
 
 import pandas as pd
 
-from prunephase.io import read_parquet, write_parquet
-from prunephase.logs import job_log
-from prunephase.tables import per_run, summarise
+from prunephase.core.io import read_parquet, write_parquet
+from prunephase.core.logs import job_log
+from prunephase.dropout_phases.tables import per_run, summarise
 
 snakemake = globals()["snakemake"]
 

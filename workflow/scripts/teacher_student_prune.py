@@ -1,7 +1,7 @@
 """Snakemake job: prune trained (or ideal specialised) students by every method (paper C)."""
 
-from prunephase.io import write_parquet
-from prunephase.logs import job_log
+from prunephase.core.io import write_parquet
+from prunephase.core.logs import job_log
 from prunephase.teacher_student.experiments import (
     Setting,
     load_students,
@@ -12,7 +12,8 @@ from prunephase.teacher_student.experiments import (
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
-    section, seed = snakemake.params.section, snakemake.params.seed
+    config = snakemake.params.config
+    section, seed = config["teacher_student"], config["seed"]
     setting = Setting.from_config(section, **snakemake.params.run)
     if snakemake.params.student == "specialised":
         students = specialised_students(setting, seed)

@@ -2,22 +2,32 @@
 
 import torch
 
-from prunephase.data import load_npz
-from prunephase.devices import claim_gpus
-from prunephase.dropout_phases import train_shard
-from prunephase.logs import job_log
+from prunephase.core.config import settings
+from prunephase.core.devices import claim_gpus
+from prunephase.core.logs import job_log
+from prunephase.dropout_phases.experiment import train_shard
+from prunephase.dropout_phases.settings import Training
+from prunephase.mnist import load_npz
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]):
     claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
-    w = snakemake.wildcards
+    config, w = snakemake.params.config, snakemake.wildcards
+    dp = config["dropout_phases"]
     train_shard(
         load_npz(snakemake.input.mnist),
-        snakemake.params.config,
-        int(w.width),
-        int(w.depth),
-        int(w.n),
         snakemake.output[0],
+        seed=config["seed"],
+        device=config["device"],
+        width=int(w.width),
+        depth=int(w.depth),
+        n_train=int(w.n),
+        p_train=dp["p_train"],
+        runs=dp["runs"],
+        activation=dp["activation"],
+        rescale=dp["rescale"],
+        input_scaling=dp["input_scaling"],
+        training=settings(Training, dp["training"]),
     )

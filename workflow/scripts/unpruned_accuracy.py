@@ -13,11 +13,12 @@ import time
 
 import torch
 
-from prunephase.config import load_config
-from prunephase.data import locate_mnist, read_mnist
-from prunephase.dropout_phases import inputs, training_settings
-from prunephase.models import forward, layer_sizes
-from prunephase.training import model_seeds, resolve_device, train_ensemble
+from prunephase.core.config import load_config, settings
+from prunephase.dropout_phases.experiment import network, split_tensors, training_settings
+from prunephase.dropout_phases.settings import Training
+from prunephase.mnist import locate_mnist, read_mnist
+from prunephase.nn.ensemble import forward
+from prunephase.nn.training import draw_subsets, model_seeds, resolve_device, train_ensemble
 
 
 def main() -> None:
@@ -30,17 +31,23 @@ def main() -> None:
     study = config["dropout_phases"]
     width, depth = study["architectures"][0]["width"], study["architectures"][0]["depth"]
     device = resolve_device(config["device"])
-    mnist = read_mnist(locate_mnist(config["data"]["mnist_dirs"], download=False))
-    x, y = inputs(mnist, study["input_scaling"], device, "train")
-    x_test, y_test = inputs(mnist, study["input_scaling"], device, "test")
-    settings = training_settings(study)
+    data = config["data"]
+    mnist = read_mnist(locate_mnist(data["mnist_dirs"], download=False, mirrors=data["mirrors"]))
+    x, y = split_tensors(mnist, "train", study["input_scaling"], device)
+    x_test, y_test = split_tensors(mnist, "test", study["input_scaling"], device)
+    training = settings(Training, study["training"])
     seeds = [
         model_seeds(config["seed"], width, depth, args.n_train, 0.0, r) for r in range(args.runs)
     ]
     start = time.perf_counter()
-    sizes = layer_sizes(width, depth)
     result = train_ensemble(
-        x, y, [0.0] * args.runs, seeds, sizes, args.n_train, settings, study["activation"]
+        x,
+        y,
+        draw_subsets(seeds, args.n_train, len(x)),
+        [0.0] * args.runs,
+        seeds,
+        network(width, depth, study["activation"]),
+        training_settings(training, study["rescale"]),
     )
     minutes = (time.perf_counter() - start) / 60
     model = result.snapshots[1.0].to(device)
@@ -50,7 +57,7 @@ def main() -> None:
     plan = result.schedule
     print(
         f"width {width}, depth {depth}, N = {args.n_train}, {plan.epochs} epochs x "
-        f"{plan.steps_per_epoch} steps, lr {settings.lr}, batch {settings.batch_size}, "
+        f"{plan.steps_per_epoch} steps, lr {training.lr}, batch {training.batch_size}, "
         f"{minutes:.1f} min on {device}"
     )
     for run, acc in enumerate(accuracy.tolist()):

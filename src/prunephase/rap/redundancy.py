@@ -13,12 +13,58 @@ import numpy as np
 import pandas as pd
 import torch
 
-from prunephase.models import MLPEnsemble, forward
+from prunephase.nn.ensemble import MLPEnsemble, Network, forward, layer_sizes
+from prunephase.nn.training import Adam, TrainingSettings, draw_subsets, model_seeds, train_ensemble
 
 METHODS = ("random", "magnitude")
 
+#: the stream of these networks under the root seed (see :mod:`prunephase.core.seeds`)
+REDUNDANCY = 6
+
 #: columns of :func:`redundancy_curve`
 REDUNDANCY_COLUMNS = ["run", "method", "fraction_removed", "draw", "test_error"]
+
+
+def train_networks(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    seed: int,
+    runs: int,
+    width: int,
+    depth: int,
+    n_train: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    batch_size: int,
+    epochs: int,
+) -> MLPEnsemble:
+    """Train ``runs`` ReLU networks 784 -> width^depth -> 10 on MNIST with Adam, no dropout.
+
+    Network r has the seeds of the stream ``(REDUNDANCY, r)``: its own initialisation
+    (``torch.nn.Linear``'s), training subset of ``n_train`` images and batch order.
+
+    Returns
+    -------
+    MLPEnsemble
+        The trained networks, on the device of ``x``.
+    """
+    seeds = [model_seeds(seed, REDUNDANCY, run) for run in range(runs)]
+    network = Network(sizes=tuple(layer_sizes(width, depth)), activation="relu", init="torch",
+                      bias=True)  # fmt: skip
+    training = TrainingSettings(
+        optimiser=Adam(lr=lr, betas=tuple(betas), eps=eps),
+        loss="cross_entropy",
+        batch_size=batch_size,
+        epochs=epochs,
+        min_steps=0,
+        snapshots=(1.0,),
+        rescale=True,
+    )
+    subsets = draw_subsets(seeds, n_train, len(x))
+    trained = train_ensemble(x, y, subsets, [0.0] * runs, seeds, network, training, progress=True)
+    return trained.snapshots[1.0].to(x.device)
 
 
 def connection_mask(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from prunephase.io import atomic_path
+from prunephase.core.io import atomic_path
 from prunephase.teacher_student.ode import integrate_ode
 from prunephase.teacher_student.order_parameters import (
     OrderParameters,

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from prunephase.io import atomic_path
+from prunephase.core.io import atomic_path
 from prunephase.teacher_student.pruning import (
     EDGE_METHODS,
     METHODS,

@@ -6,12 +6,11 @@ and p_train, <L_CE>(p_eval, N) is collapsed with the BKT-like and the power-law 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from prunephase.core.seeds import seed_sequence
+from prunephase.dropout_phases.settings import Collapse
 from prunephase.scaling import (
     CollapseData,
     binder_cumulant,
@@ -41,22 +40,18 @@ def collapse_data(runs: pd.DataFrame) -> CollapseData:
     return CollapseData.from_frame(runs, p="p_eval", size="N", value="cross_entropy", run="run")
 
 
-def _seed(root: int, *key: float) -> np.random.SeedSequence:
-    return np.random.SeedSequence(root, spawn_key=tuple(round(k * 1_000_000) for k in key))
-
-
 def collapse_fits(
-    runs: pd.DataFrame, analysis: Mapping[str, Any], seed: int
+    runs: pd.DataFrame, collapse: Collapse, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit both ansatzes at every (architecture, p_train) and map chi2_nu of the BKT ansatz.
 
     Parameters
     ----------
     runs
-        The per-run table (:func:`prunephase.tables.per_run`); only the final snapshot
-        (``train_fraction == 1``) enters.
-    analysis
-        The ``collapse`` settings: ``bkt`` and ``power_law`` (parameter specs of
+        The per-run table (:func:`prunephase.dropout_phases.tables.per_run`); only the final
+        snapshot (``train_fraction == 1``) enters.
+    collapse
+        The settings: ``bkt`` and ``power_law`` (parameter specs of
         :func:`prunephase.scaling.make_ansatz`), ``bootstrap``, ``contour_factor``, ``map_points``.
     seed
         Root seed of the global searches and bootstrap resamples.
@@ -77,11 +72,12 @@ def collapse_fits(
     for (width, depth, p_train), group in final.groupby(["width", "depth", "p_train"]):
         data = collapse_data(group)
         for index, (name, exponent) in enumerate(EXPONENTS.items()):
-            ansatz = make_ansatz(name, **analysis[name])
+            ansatz = make_ansatz(name, **getattr(collapse, name))
             settings = dict(
-                seed=_seed(seed, width, depth, p_train, index),
-                n_bootstrap=analysis["bootstrap"],
-                contour_factor=analysis["contour_factor"],
+                # every key element as a rate (the stream these fits have always drawn from)
+                seed=seed_sequence(seed, *(float(k) for k in (width, depth, p_train, index))),
+                n_bootstrap=collapse.bootstrap,
+                contour_factor=collapse.contour_factor,
             )
             starts = []
             if name == "bkt":
@@ -90,8 +86,7 @@ def collapse_fits(
                 # the map's lowest point
                 quick = fit_collapse(data, ansatz, **(settings | {"n_bootstrap": 0}))
                 axes = {
-                    k: np.linspace(*ansatz.bounds[k], analysis["map_points"])
-                    for k in ("sigma", "p_c")
+                    k: np.linspace(*ansatz.bounds[k], collapse.map_points) for k in ("sigma", "p_c")
                 }
                 others = {k: v for k, v in quick.params.items() if k not in axes}
                 table = chi2_map(data, ansatz, axes, others)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from prunephase.core.seeds import generator
+
 PHASES = ("eumentia", "dementia", "amentia")
 
 #: columns of :func:`alpha_ce_table`
@@ -62,18 +64,15 @@ def classify(alpha: np.ndarray, err: np.ndarray, n_se: float, min_alpha: float) 
 
 
 def alpha_ce_table(
-    runs: pd.DataFrame,
-    n_bootstrap: int = 1000,
-    n_se: float = 2.0,
-    min_alpha: float = 0.02,
-    seed: int = 0,
+    runs: pd.DataFrame, *, n_bootstrap: int, n_se: float, min_alpha: float, seed: int
 ) -> pd.DataFrame:
     """alpha_CE with errors and the phase at every (architecture, snapshot, p_train, p_eval).
 
     Parameters
     ----------
     runs
-        The per-run table (:func:`prunephase.tables.per_run`): ``cross_entropy`` per run.
+        The per-run table (:func:`prunephase.dropout_phases.tables.per_run`): ``cross_entropy``
+        per run.
     n_bootstrap
         Resamples for the error: runs are drawn with replacement, independently for every
         (N, p_train) (each a different set of trained networks) and shared across p_eval (the same
@@ -87,7 +86,7 @@ def alpha_ce_table(
         Columns :data:`ALPHA_COLUMNS`; ``alpha_ce_err`` is the bootstrap standard deviation (or the
         OLS error), and it decides the phase.
     """
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     frames = []
     for (width, depth, fraction), group in runs.groupby(["width", "depth", "train_fraction"]):
         # cube[p_train, p_eval, N, run]

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from prunephase.io import atomic_path
+from prunephase.core.io import atomic_path
 
 
 def error_cells(notebook_path: str | os.PathLike) -> list[int]:

@@ -10,7 +10,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,13 +18,16 @@ import pandas as pd
 import torch
 
 from prunephase import __version__
-from prunephase.data import MNIST, flatten_inputs
-from prunephase.evaluation import evaluate_ensemble
-from prunephase.io import atomic_path
-from prunephase.models import MLPEnsemble, layer_sizes
-from prunephase.training import (
+from prunephase.core.io import atomic_path
+from prunephase.dropout_phases.evaluation import evaluate_ensemble
+from prunephase.dropout_phases.settings import Evaluation, Training
+from prunephase.mnist import MNIST, inputs
+from prunephase.nn.ensemble import MLPEnsemble, Network, layer_sizes
+from prunephase.nn.training import (
+    Adam,
     ModelSeeds,
     TrainingSettings,
+    draw_subsets,
     model_seeds,
     resolve_device,
     train_ensemble,
@@ -41,63 +44,77 @@ PER_MASK_COLUMNS = [
 ]  # fmt: skip
 
 
-def shard_models(study: Mapping[str, Any]) -> list[tuple[float, int]]:
+def shard_models(p_train: Sequence[float], runs: int) -> list[tuple[float, int]]:
     """The (p_train, run) pairs of a shard, in ensemble order."""
-    return [(float(p), run) for p in study["p_train"] for run in range(study["runs"])]
+    return [(float(p), run) for p in p_train for run in range(runs)]
 
 
-def training_settings(study: Mapping[str, Any]) -> TrainingSettings:
-    """:class:`TrainingSettings` from the ``dropout_phases`` section of the config."""
-    t = study["training"]
+def network(width: int, depth: int, activation: str) -> Network:
+    """The paper's networks: 784 -> width^depth -> 10, ``torch.nn.Linear`` layers with biases."""
+    return Network(sizes=tuple(layer_sizes(width, depth)), activation=activation, init="torch",
+                   bias=True)  # fmt: skip
+
+
+def training_settings(training: Training, rescale: bool) -> TrainingSettings:
+    """The paper's training: Adam on the mean cross-entropy, with the configured length."""
     return TrainingSettings(
-        lr=t["lr"],
-        betas=tuple(t["betas"]),
-        eps=t["eps"],
-        batch_size=t["batch_size"],
-        epochs=t["epochs"],
-        min_steps=t["min_steps"],
-        snapshots=tuple(t["snapshots"]),
-        rescale=study["rescale"],
+        optimiser=Adam(lr=training.lr, betas=training.betas, eps=training.eps),
+        loss="cross_entropy",
+        batch_size=training.batch_size,
+        epochs=training.epochs,
+        min_steps=training.min_steps,
+        snapshots=training.snapshots,
+        rescale=rescale,
     )
 
 
-def inputs(
-    mnist: MNIST, scaling: str, device: torch.device, split: str
+def split_tensors(
+    mnist: MNIST, split: str, scaling: str, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs (n, 784) float32 and labels (n,) int64 of one split (``"train"`` or ``"test"``) on
-    ``device``, scaled with the statistics of the full training set."""
-    if split not in ("train", "test"):
-        raise ValueError(f"unknown split {split!r}; use 'train' or 'test'")
-    images, labels = getattr(mnist, f"{split}_images"), getattr(mnist, f"{split}_labels")
-    x = flatten_inputs(images, scaling, reference=mnist.train_images)
-    return torch.from_numpy(x).to(device), torch.from_numpy(labels).to(device)
+    """:func:`prunephase.mnist.inputs` of one split, as tensors on ``device``."""
+    x, y = inputs(mnist, split, scaling)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
 
 
 def train_shard(
-    mnist: MNIST, config: Mapping[str, Any], width: int, depth: int, n_train: int, path: os.PathLike
+    mnist: MNIST,
+    path: os.PathLike,
+    *,
+    seed: int,
+    device: str,
+    width: int,
+    depth: int,
+    n_train: int,
+    p_train: Sequence[float],
+    runs: int,
+    activation: str,
+    rescale: bool,
+    input_scaling: str,
+    training: Training,
 ) -> None:
     """Train every model of the shard (width, depth, N) and store the snapshots at ``path``.
 
-    The file (``torch.save``) holds the parameters of every snapshot, the per-epoch training
-    losses, every model's seeds, the config section and package version that made it.
+    Model (p_train, run) has the seeds :func:`~prunephase.nn.training.model_seeds` of
+    ``(width, depth, N, p_train, run)``. The file (``torch.save``) holds the parameters of every
+    snapshot, the per-epoch training losses, every model's seeds, the settings and package
+    version that made it.
     """
-    study = config["dropout_phases"]
-    device = resolve_device(config["device"])
-    x, y = inputs(mnist, study["input_scaling"], device, "train")
-    models = shard_models(study)
-    seeds = [model_seeds(config["seed"], width, depth, n_train, p, r) for p, r in models]
-    settings = training_settings(study)
-    log.info("shard w=%d d=%d N=%d: %d models on %s", width, depth, n_train, len(models), device)
+    torch_device = resolve_device(device)
+    x, y = split_tensors(mnist, "train", input_scaling, torch_device)
+    models = shard_models(p_train, runs)
+    seeds = [model_seeds(seed, width, depth, n_train, p, r) for p, r in models]
+    log.info(
+        "shard w=%d d=%d N=%d: %d models on %s", width, depth, n_train, len(models), torch_device
+    )
     start = time.perf_counter()
     result = train_ensemble(
         x,
         y,
+        draw_subsets(seeds, n_train, len(x)),
         [p for p, _ in models],
         seeds,
-        layer_sizes(width, depth),
-        n_train,
-        settings,
-        study["activation"],
+        network(width, depth, activation),
+        training_settings(training, rescale),
         progress=True,
     )
     seconds = time.perf_counter() - start
@@ -107,14 +124,18 @@ def train_shard(
         result.schedule.steps_per_epoch,
         seconds,
     )
+    made_by = {
+        "p_train": list(p_train), "runs": runs, "activation": activation, "rescale": rescale,
+        "input_scaling": input_scaling, "training": dataclasses.asdict(training),
+    }  # fmt: skip
     shard = {
         "format": SHARD_FORMAT,
         "version": __version__,
-        "config": {"seed": config["seed"], "dropout_phases": dict(study)},
+        "config": {"seed": seed, "dropout_phases": made_by},
         "width": width,
         "depth": depth,
         "n_train": n_train,
-        "activation": study["activation"],
+        "activation": activation,
         "models": models,
         "seeds": [dataclasses.asdict(s) for s in seeds],
         "epochs": result.schedule.epochs,
@@ -124,7 +145,7 @@ def train_shard(
             f: {"weights": m.weights, "biases": m.biases} for f, m in result.snapshots.items()
         },
         "train_loss": result.train_loss,
-        "device": str(device),
+        "device": str(torch_device),
         "train_seconds": seconds,
     }
     with atomic_path(path) as tmp:
@@ -140,7 +161,14 @@ def load_shard(path: os.PathLike) -> dict[str, Any]:
 
 
 def evaluate_shard(
-    mnist: MNIST, config: Mapping[str, Any], shard: Mapping[str, Any]
+    mnist: MNIST,
+    shard: Mapping[str, Any],
+    *,
+    device: str,
+    p_eval: Sequence[float],
+    evaluation: Evaluation,
+    rescale: bool,
+    input_scaling: str,
 ) -> pd.DataFrame:
     """Per-mask test accuracy and cross-entropy of every model and snapshot of a shard.
 
@@ -151,22 +179,21 @@ def evaluate_shard(
         classified correctly, ``cross_entropy`` the mean test cross-entropy in nats, of one
         network pruned by one mask; ``train_fraction``/``epoch`` identify the snapshot.
     """
-    study = config["dropout_phases"]
-    device = resolve_device(config["device"])
-    x_test, y_test = inputs(mnist, study["input_scaling"], device, "test")
+    torch_device = resolve_device(device)
+    x_test, y_test = split_tensors(mnist, "test", input_scaling, torch_device)
     seeds = [ModelSeeds(**s) for s in shard["seeds"]]
     frames = []
     for fraction, params in sorted(shard["snapshots"].items()):
-        model = MLPEnsemble(params["weights"], params["biases"], shard["activation"]).to(device)
+        model = MLPEnsemble(params["weights"], params["biases"], shard["activation"])
         table = evaluate_ensemble(
-            model,
+            model.to(torch_device),
             [s.evaluation for s in seeds],
             x_test,
             y_test,
-            study["p_eval"],
-            study["evaluation"]["masks"],
-            study["rescale"],
-            study["evaluation"]["mask_scope"],
+            p_eval,
+            evaluation.masks,
+            rescale,
+            evaluation.mask_scope,
         )
         p_train, run = (np.array(v) for v in zip(*shard["models"]))
         table["p_train"] = p_train[table["model"]]

@@ -1,6 +1,8 @@
 """MNIST from the four official IDX gzip files: locate or download, verify by MD5, read with numpy.
 
-No torchvision: the IDX format is a magic number, the dimensions, and raw bytes.
+No torchvision: the IDX format is a magic number, the dimensions, and raw bytes, and its reader
+is a few lines that also verify the published checksums. A folder that torchvision already filled
+(``<root>/MNIST/raw/``) is found when ``<root>`` is searched.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prunephase.io import atomic_path
+from prunephase.core.io import atomic_path
 
 ENV_MNIST_DIR = "PRUNEPHASE_MNIST_DIR"
 
@@ -84,12 +86,17 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return data.reshape(shape)
 
 
+#: where torchvision's ``datasets.MNIST(root)`` keeps the files, relative to ``root``
+TORCHVISION_LAYOUT = Path("MNIST") / "raw"
+
+
 def search_dirs(configured: Sequence[str | os.PathLike]) -> list[Path]:
-    """Directories searched for the MNIST files: ``$PRUNEPHASE_MNIST_DIR``, then ``configured``."""
+    """Directories searched for the MNIST files: ``$PRUNEPHASE_MNIST_DIR``, then ``configured``;
+    each followed by its torchvision layout ``<dir>/MNIST/raw``."""
     dirs = [Path(d) for d in configured]
     if os.environ.get(ENV_MNIST_DIR):
         dirs.insert(0, Path(os.environ[ENV_MNIST_DIR]))
-    return dirs
+    return [path for d in dirs for path in (d, d / TORCHVISION_LAYOUT)]
 
 
 def verify_md5(path: Path, expected: str) -> None:
@@ -122,7 +129,7 @@ def _download(name: str, target: Path, mirrors: Sequence[str], timeout: float = 
 
 
 def locate_mnist(
-    dirs: Sequence[str | os.PathLike], download: bool = True, mirrors: Sequence[str] = ()
+    dirs: Sequence[str | os.PathLike], *, download: bool, mirrors: Sequence[str]
 ) -> dict[str, Path]:
     """Find (or download) the four MNIST files and verify each against its published MD5.
 
@@ -143,9 +150,10 @@ def locate_mnist(
         path = next((d / name for d in candidates if (d / name).is_file()), None)
         if path is None:
             if not download:
-                where = ", ".join(str(d) for d in candidates)
+                where = ", ".join(str(d) for d in candidates[::2])
                 raise DataError(
-                    f"MNIST file {name} (MD5 {md5}) not found in {where}, and data.download is "
+                    f"MNIST file {name} (MD5 {md5}) not found in {where} (nor in their "
+                    f"{TORCHVISION_LAYOUT}/), and data.download is "
                     f"false. Set ${ENV_MNIST_DIR} or data.mnist_dirs to a directory that holds it."
                 )
             path = candidates[0] / name
@@ -216,3 +224,20 @@ def flatten_inputs(
     ref = x if reference is None else reference.reshape(len(reference), -1).astype(np.float64) / 255
     mean, std = float(ref.mean()), float(ref.std())
     return ((x - mean) / std).astype(np.float32)
+
+
+def inputs(mnist: MNIST, split: str, scaling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Input vectors and labels of one split (``"train"`` or ``"test"``).
+
+    Both splits are scaled with the statistics of the full training set (:func:`flatten_inputs`
+    with ``reference=mnist.train_images``).
+
+    Returns
+    -------
+    x, y
+        float32 (n, 784) and int64 (n,).
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"unknown split {split!r}; use 'train' or 'test'")
+    images, labels = getattr(mnist, f"{split}_images"), getattr(mnist, f"{split}_labels")
+    return flatten_inputs(images, scaling, reference=mnist.train_images), labels

@@ -1,9 +1,9 @@
 """Plain ``torch.nn`` training of one network at a time: the reference the ensemble is checked
 against, and the naive baseline of the benchmark.
 
-Written the way one would without the ensemble: ``nn.Linear`` layers, ``torch.optim.Adam``, and
-either explicitly seeded dropout masks (to reproduce a model of the ensemble exactly) or
-``nn.Dropout`` with a ``DataLoader`` (the naive loop of the benchmark).
+Written the way one would without the ensemble: ``nn.Linear`` layers, ``torch.optim``, and either
+explicitly seeded dropout masks (to reproduce a model of the ensemble exactly) or ``nn.Dropout``
+with a ``DataLoader`` (the naive loop of the benchmark).
 """
 
 from __future__ import annotations
@@ -15,20 +15,26 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from prunephase.training import ModelSeeds, TrainingSettings, draw_subset, schedule
+from prunephase.nn.ensemble import Network
+from prunephase.nn.training import SGD, Adam, ModelSeeds, TrainingSettings, schedule
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
 class ReferenceMLP(nn.Module):
-    """784 -> hidden layers -> 10 with dropout on hidden post-activations.
+    """Fully-connected layers with dropout on the hidden post-activations.
 
     ``forward(x, keep)`` multiplies the post-activations of hidden layer l by ``keep[l]`` when
     given; otherwise ``self.dropout`` (an ``nn.Dropout``, or identity) is applied.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "relu", p_dropout: float = 0.0):
+    def __init__(self, network: Network, p_dropout: float = 0.0):
         super().__init__()
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
-        self.activation = nn.ReLU() if activation == "relu" else nn.Tanh()
+        sizes = network.sizes
+        self.linears = nn.ModuleList(
+            nn.Linear(a, b, bias=network.bias) for a, b in zip(sizes, sizes[1:])
+        )
+        self.activation = _ACTIVATIONS[network.activation]()
         self.dropout = nn.Dropout(p_dropout)
 
     def forward(self, x: torch.Tensor, keep: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
@@ -39,37 +45,57 @@ class ReferenceMLP(nn.Module):
         return last(x)
 
 
-def build_reference(seed: int, sizes: Sequence[int], activation: str = "relu") -> ReferenceMLP:
-    """The network that ``nn.Linear``'s default init gives after ``torch.manual_seed(seed)``."""
+def build_reference(seed: int, network: Network) -> ReferenceMLP:
+    """The network ``torch.nn`` builds from ``seed``: ``nn.Linear``'s default init after
+    ``torch.manual_seed(seed)``, or ``nn.init.xavier_uniform_`` (zero biases) with a generator
+    seeded with ``seed``."""
     torch.manual_seed(seed)
-    return ReferenceMLP(sizes, activation)
+    model = ReferenceMLP(network)
+    if network.init == "xavier_uniform":
+        generator = torch.Generator().manual_seed(seed)
+        for linear in model.linears:
+            nn.init.xavier_uniform_(linear.weight, generator=generator)
+            if linear.bias is not None:
+                nn.init.zeros_(linear.bias)
+    return model
+
+
+def _optimiser(model: nn.Module, settings: Adam | SGD) -> torch.optim.Optimizer:
+    if isinstance(settings, Adam):
+        return torch.optim.Adam(
+            model.parameters(), lr=settings.lr, betas=tuple(settings.betas), eps=settings.eps
+        )
+    return torch.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
+
+
+def _loss(output: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
+    if loss == "absolute":
+        return (target - output[:, 0]).abs().mean()
+    return F.cross_entropy(output, target)
 
 
 def train_reference(
     x: torch.Tensor,
     y: torch.Tensor,
+    subset: torch.Tensor,
     p_train: float,
     seeds: ModelSeeds,
-    sizes: Sequence[int],
-    n_train: int,
+    network: Network,
     settings: TrainingSettings,
-    activation: str = "relu",
     epochs: int | None = None,
 ) -> ReferenceMLP:
     """Train one network as the ensemble trains model k, with plain ``torch.nn`` code.
 
-    Same subset, same per-epoch ``randperm`` batch order and the same dropout draws (one
-    ``torch.rand(batch, sum of hidden sizes)`` per step from the model's dropout generator), so
-    the result must equal model k of the ensemble up to floating-point rounding.
+    Same training examples ``subset``, same per-epoch ``randperm`` batch order and the same
+    dropout draws (four int16 draws per 64-bit number of the model's dropout generator), so the
+    result must equal model k of the ensemble up to floating-point rounding.
     """
-    model = build_reference(seeds.init, sizes, activation)
-    optimiser = torch.optim.Adam(
-        model.parameters(), lr=settings.lr, betas=tuple(settings.betas), eps=settings.eps
-    )
-    subset = draw_subset(seeds.subset, n_train, len(x))
+    model = build_reference(seeds.init, network)
+    optimiser = _optimiser(model, settings.optimiser)
+    n_train = len(subset)
     order_generator = torch.Generator().manual_seed(seeds.order)
     dropout_generator = torch.Generator().manual_seed(seeds.dropout)
-    hidden = list(sizes[1:-1])
+    hidden = list(network.sizes[1:-1])
     n_epochs = schedule(n_train, settings).epochs if epochs is None else epochs
     for _ in range(n_epochs):
         order = subset[torch.randperm(n_train, generator=order_generator)]
@@ -87,7 +113,7 @@ def train_reference(
                 if settings.rescale:
                     factor = factor / (1 - p_train)
                 keep = torch.split(factor, hidden, dim=1)
-            loss = F.cross_entropy(model(x[index], keep), y[index])
+            loss = _loss(model(x[index], keep), y[index], settings.loss)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -99,12 +125,12 @@ def train_naive(
     y: torch.Tensor,
     p_train: float,
     seed: int,
-    sizes: Sequence[int],
+    network: Network,
     n_train: int,
     settings: TrainingSettings,
     epochs: int,
 ) -> ReferenceMLP:
-    """The textbook loop: ``nn.Dropout``, a shuffling ``DataLoader``, ``torch.optim.Adam``.
+    """The textbook loop: ``nn.Dropout``, a shuffling ``DataLoader``, a ``torch.optim`` optimiser.
 
     The benchmark's baseline: statistically the same training as the ensemble's, one model at a
     time (its random numbers come from torch's global generator, so it is not the same draw).
@@ -112,11 +138,9 @@ def train_naive(
     generator = torch.Generator().manual_seed(seed)
     subset = torch.randperm(len(x), generator=generator)[:n_train]
     torch.manual_seed(seed)
-    model = ReferenceMLP(sizes, p_dropout=p_train).to(x.device)
+    model = ReferenceMLP(network, p_dropout=p_train).to(x.device)
     model.train()
-    optimiser = torch.optim.Adam(
-        model.parameters(), lr=settings.lr, betas=tuple(settings.betas), eps=settings.eps
-    )
+    optimiser = _optimiser(model, settings.optimiser)
     loader = DataLoader(
         TensorDataset(x[subset.to(x.device)], y[subset.to(x.device)]),
         batch_size=settings.batch_size,
@@ -125,7 +149,7 @@ def train_naive(
     )
     for _ in range(epochs):
         for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
+            loss = _loss(model(xb), yb, settings.loss)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -17,12 +17,49 @@ import torch
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
     "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
 }
 #: the same, in place (evaluation needs no autograd, and fresh large tensors cost page faults)
 INPLACE_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu_,
     "tanh": torch.tanh_,
+    "sigmoid": torch.sigmoid_,
 }
+#: initialisations of :func:`init_ensemble`
+INITS = ("torch", "xavier_uniform")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """What every network of an ensemble is.
+
+    Attributes
+    ----------
+    sizes
+        Layer sizes (n_in, n_1, ..., n_out).
+    activation
+        Hidden-layer nonlinearity, a key of :data:`ACTIVATIONS`.
+    init
+        ``"torch"``: ``torch.nn.Linear``'s default (weights and biases uniform on
+        +-1/sqrt(fan_in)); ``"xavier_uniform"``: weights uniform on +-sqrt(6 / (fan_in +
+        fan_out)), biases zero.
+    bias
+        Whether the layers have (trained) biases; without, the biases are zero and stay zero.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str
+    init: str
+    bias: bool
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            known = sorted(ACTIVATIONS)
+            raise ValueError(f"unknown activation {self.activation!r}; known: {known}")
+        if self.init not in INITS:
+            raise ValueError(f"unknown initialisation {self.init!r}; known: {INITS}")
+        if len(self.sizes) < 2:
+            raise ValueError(f"a network needs an input and an output size, got {self.sizes}")
 
 
 def layer_sizes(width: int, depth: int, n_in: int = 784, n_out: int = 10) -> list[int]:
@@ -83,37 +120,38 @@ class MLPEnsemble:
 
 
 def init_ensemble(
-    seeds: Sequence[int],
-    sizes: Sequence[int],
-    activation: str = "relu",
-    device: torch.device | str = "cpu",
+    seeds: Sequence[int], network: Network, device: torch.device | str = "cpu"
 ) -> MLPEnsemble:
-    """Initialise M networks, network k from its own seed, as ``torch.nn.Linear`` does by default.
+    """Initialise M networks, network k from its own seed, as ``torch.nn`` would.
 
-    ``nn.Linear.reset_parameters`` draws the weight (out, in) and then the bias, both uniform on
-    (-1/sqrt(n_in), 1/sqrt(n_in)) (Kaiming-uniform with a = sqrt(5)). This draws the same numbers in
-    the same order from a CPU generator seeded with ``seeds[k]``, so model k equals the
-    ``nn.Sequential`` of ``nn.Linear`` layers built right after ``torch.manual_seed(seeds[k])``.
+    ``init="torch"``: ``nn.Linear.reset_parameters`` draws the weight (out, in) and then the bias
+    (if any), both uniform on (-1/sqrt(n_in), 1/sqrt(n_in)) (Kaiming-uniform with a = sqrt(5)).
+    This draws the same numbers in the same order from a CPU generator seeded with ``seeds[k]``,
+    so model k equals the ``nn.Sequential`` of ``nn.Linear`` layers built right after
+    ``torch.manual_seed(seeds[k])``. ``init="xavier_uniform"``: ``nn.init.xavier_uniform_`` on
+    each weight (out, in) in turn with that generator, biases zero.
 
     Returns
     -------
     MLPEnsemble
         float32 parameters on ``device``, with ``requires_grad`` off.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; known: {sorted(ACTIVATIONS)}")
+    sizes = network.sizes
     weights = [torch.empty(len(seeds), n_in, n_out) for n_in, n_out in zip(sizes, sizes[1:])]
-    biases = [torch.empty(len(seeds), n_out) for n_out in sizes[1:]]
+    biases = [torch.zeros(len(seeds), n_out) for n_out in sizes[1:]]
     for k, seed in enumerate(seeds):
         generator = torch.Generator().manual_seed(int(seed))
         for weight, bias in zip(weights, biases):
-            bound = 1.0 / math.sqrt(weight.shape[1])
-            drawn = torch.empty(weight.shape[2], weight.shape[1]).uniform_(
-                -bound, bound, generator=generator
-            )
+            fan_in, fan_out = weight.shape[1], weight.shape[2]
+            if network.init == "torch":
+                bound = 1.0 / math.sqrt(fan_in)
+            else:
+                bound = math.sqrt(6.0 / (fan_in + fan_out))
+            drawn = torch.empty(fan_out, fan_in).uniform_(-bound, bound, generator=generator)
             weight[k] = drawn.T
-            bias[k].uniform_(-bound, bound, generator=generator)
-    return MLPEnsemble(weights, biases, activation).to(device)
+            if network.bias and network.init == "torch":
+                bias[k].uniform_(-bound, bound, generator=generator)
+    return MLPEnsemble(weights, biases, network.activation).to(device)
 
 
 def forward(
@@ -146,3 +184,15 @@ def forward(
             if keep is not None and keep[layer] is not None:
                 h = h * keep[layer]
     return h
+
+
+def pre_activations(model: MLPEnsemble, x: torch.Tensor) -> list[torch.Tensor]:
+    """The pre-activations of every layer without dropout, each (M, B, n_l); the last are the
+    logits. ``x`` is (M, B, n_in)."""
+    act = ACTIVATIONS[model.activation]
+    h, out = x, []
+    for weight, bias in zip(model.weights, model.biases):
+        h = torch.baddbmm(bias.unsqueeze(1), h, weight)
+        out.append(h)
+        h = act(h)
+    return out

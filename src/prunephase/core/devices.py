@@ -1,4 +1,6 @@
-"""GPU placement for concurrent jobs on one machine: one lock file per device.
+"""The machine a job runs on: GPU placement for concurrent jobs, and the CPU allocator settings.
+
+GPU placement: one lock file per device.
 
 With ``snakemake --resources gpu=K`` Snakemake runs up to K GPU jobs at once but does not tell
 them which device to use, so every job would take CUDA's first device. :func:`claim_gpus` gives
@@ -36,6 +38,14 @@ NVIDIA_PROC = Path("/proc/driver/nvidia/gpus")
 
 # open lock files of this process's claims: a lock lives as long as its file descriptor
 _held: dict[str, int] = {}
+
+#: glibc's malloc returns every freed block above its mmap threshold (at most 32 MB by default) to
+#: the operating system and page-faults it back on the next allocation. A training step allocates
+#: several 10-200 MB tensors (activations, gradients), so on the CPU that costs about a third of the
+#: matrix-product time of a 200-model shard (one core: 55 vs 82 GFLOP/s). These thresholds keep
+#: such blocks in the heap. They act only when set before the process starts: the workflow sets
+#: them for its jobs (rules/common.smk), the benchmark re-executes itself with them.
+CPU_ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**32), "MALLOC_TRIM_THRESHOLD_": str(2**36)}
 
 
 def visible_devices(environ: dict[str, str] | None = None) -> list[str]:

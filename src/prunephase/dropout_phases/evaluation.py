@@ -20,15 +20,15 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from prunephase.models import ACTIVATIONS, INPLACE_ACTIVATIONS, MLPEnsemble
-from prunephase.training import keep_factors, uniform_int16
+from prunephase.core.seeds import seed_integers
+from prunephase.nn.dropout import keep_factors, uniform_int16
+from prunephase.nn.ensemble import ACTIVATIONS, INPLACE_ACTIVATIONS, MLPEnsemble
 
 
 def eval_mask_seed(evaluation_seed: int, p_eval: float) -> int:
-    """Seed of the masks of one model at one p_eval (independent across p_eval)."""
-    key = (round(p_eval * 1_000_000),)
-    state = np.random.SeedSequence(evaluation_seed, spawn_key=key).generate_state(1, np.uint64)
-    return int(state[0]) >> 1
+    """Seed of the masks of one model at one p_eval (independent across p_eval): the stream
+    ``(p_eval,)`` under the model's evaluation seed."""
+    return seed_integers(evaluation_seed, float(p_eval))[0]
 
 
 def draw_eval_masks(

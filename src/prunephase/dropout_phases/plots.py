@@ -1,10 +1,6 @@
-"""Figures: shared helpers, and the figures of the dropout-phase study (paper A)."""
+"""The figures of the dropout-phase study (paper A): schematics, phase maps, scaling panels."""
 
 from __future__ import annotations
-
-import os
-from collections.abc import Sequence
-from pathlib import Path
 
 import matplotlib
 import matplotlib.colors as mcolors
@@ -13,20 +9,7 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
-from prunephase.io import atomic_path
-from prunephase.phases import PHASES
-
-
-def save_figure(fig: matplotlib.figure.Figure, paths: str | os.PathLike | Sequence) -> None:
-    """Save ``fig`` to every path (the format follows each suffix, e.g. ``.png`` and ``.pdf``)."""
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    for path in paths:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=200, bbox_inches="tight")
-
-
-# --- paper A: dropout phases -------------------------------------------------------------------
+from prunephase.dropout_phases.phases import PHASES
 
 PHASE_COLOURS = {"eumentia": "#4c9f70", "dementia": "#c8553d", "amentia": "#8d99ae"}
 
