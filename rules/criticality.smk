@@ -10,7 +10,7 @@ rule fit_collapse:
     log:
         LOGS / "dropout_phases" / "collapse_w{width}_d{depth}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=60,
@@ -30,7 +30,7 @@ rule combine_collapses:
     log:
         LOGS / "dropout_phases" / "combine_collapses.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -48,7 +48,7 @@ rule binder_cumulants:
     group:
         "tables"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=4000,
         runtime=15,

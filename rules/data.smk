@@ -8,7 +8,7 @@ rule mnist:
     log:
         LOGS / "data" / "mnist.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=30,

@@ -18,7 +18,7 @@ rule train_shard:
     log:
         LOGS / "dropout_phases" / "train_w{width}_d{depth}_N{n}.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     threads: 4
     resources:
         gpu=GPU_JOB,
@@ -48,7 +48,7 @@ rule evaluate_shard:
     log:
         LOGS / "dropout_phases" / "evaluate_w{width}_d{depth}_N{n}.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     threads: 4
     resources:
         gpu=GPU_JOB,
@@ -77,7 +77,7 @@ rule summarise_dropout_phases:
     group:
         "tables"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=4000,
         runtime=15,
@@ -95,7 +95,7 @@ rule fit_alpha_ce:
     group:
         "tables"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=4000,
         runtime=15,

@@ -18,7 +18,7 @@ for study, rows in NOTEBOOK_TABLE.items():
             group:
                 "notebooks"
             conda:
-                "../envs/analysis.yaml"
+                "../envs/prunephase.yaml"
             resources:
                 mem_mb=2000,
                 runtime=10,

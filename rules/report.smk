@@ -21,7 +21,7 @@ rule notebook_html:
     group:
         "notebooks"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=1000,
         runtime=5,

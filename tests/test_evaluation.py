@@ -35,7 +35,9 @@ def test_set():
 def test_fast_path_equals_naive(test_set, depth, scope, rescale):
     x, y = test_set
     model = init_ensemble([depth], relu_network(40, depth))
-    masks = draw_eval_masks(9, 7, model.hidden_sizes, 0.45, rescale, scope, len(x))
+    masks = draw_eval_masks(
+        9, 7, model.hidden_sizes, 0.45, rescale=rescale, scope=scope, n_images=len(x), device="cpu"
+    )
     acc_naive, ce_naive = evaluate_naive(model, x, y, masks)
     acc_fast, ce_fast = evaluate_fast(model, x, y, masks, mask_chunk=3)  # 3 does not divide 7
     torch.testing.assert_close(ce_fast, ce_naive, rtol=1e-5, atol=1e-6)
@@ -44,7 +46,9 @@ def test_fast_path_equals_naive(test_set, depth, scope, rescale):
 
 
 def test_masks_remove_the_right_fraction():
-    masks = draw_eval_masks(1, 2000, [64, 32], 0.3, rescale=True)
+    masks = draw_eval_masks(
+        1, 2000, [64, 32], 0.3, rescale=True, scope="network", n_images=1, device="cpu"
+    )
     assert [m.shape for m in masks] == [(2000, 1, 64), (2000, 1, 32)]
     kept = torch.cat(masks, dim=2) > 0
     assert abs(kept.float().mean().item() - 0.7) < 0.005
@@ -54,7 +58,9 @@ def test_masks_remove_the_right_fraction():
 def test_evaluate_ensemble_table(test_set):
     x, y = test_set
     model = init_ensemble([1, 2], relu_network(20, 2))
-    table = evaluate_ensemble(model, [10, 20], x, y, [0.0, 0.5], n_masks=4)
+    table = evaluate_ensemble(
+        model, [10, 20], x, y, [0.0, 0.5], n_masks=4, rescale=True, scope="network"
+    )
     assert len(table) == 2 * 2 * 4
     unpruned = table[table["p_eval"] == 0.0]
     # p_eval = 0 keeps every unit: all masks give the unpruned network
@@ -75,7 +81,9 @@ def test_fast_path_with_layers_pruned_away(test_set, depth):
     """Narrow layers at p_eval = 0.9: many masks keep no unit of some layer."""
     x, y = test_set
     model = init_ensemble([7], relu_network(3, depth))
-    masks = draw_eval_masks(2, 20, model.hidden_sizes, 0.9, True)
+    masks = draw_eval_masks(
+        2, 20, model.hidden_sizes, 0.9, rescale=True, scope="network", n_images=1, device="cpu"
+    )
     assert (torch.cat(masks, dim=2).sum(dim=2) == 0).any()
     acc_naive, ce_naive = evaluate_naive(model, x, y, masks)
     acc_fast, ce_fast = evaluate_fast(model, x, y, masks, mask_chunk=6)

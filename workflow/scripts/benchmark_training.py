@@ -148,7 +148,16 @@ def main() -> None:
     model = init_ensemble([1], net, device)
     x_test, y_test = x[:10000], y[:10000]
     masks = [
-        draw_eval_masks(k, args.masks, model.hidden_sizes, p, device=device)
+        draw_eval_masks(
+            k,
+            args.masks,
+            model.hidden_sizes,
+            p,
+            rescale=True,
+            scope="network",
+            n_images=1,
+            device=device,
+        )  # fmt: skip
         for k, p in enumerate([0.1, 0.5, 0.9])
     ]
     repeats = max(3, args.repeats)

@@ -36,10 +36,11 @@ def draw_eval_masks(
     n_masks: int,
     hidden_sizes: Sequence[int],
     p_eval: float,
-    rescale: bool = True,
-    scope: str = "network",
-    n_images: int = 1,
-    device: torch.device | str = "cpu",
+    *,
+    rescale: bool,
+    scope: str,
+    n_images: int,
+    device: torch.device | str,
 ) -> list[torch.Tensor]:
     """Dropout factors of ``n_masks`` masks, per hidden layer.
 
@@ -224,8 +225,9 @@ def evaluate_ensemble(
     y: torch.Tensor,
     p_eval: Sequence[float],
     n_masks: int,
-    rescale: bool = True,
-    scope: str = "network",
+    *,
+    rescale: bool,
+    scope: str,
     mask_chunk: int = 8,
 ) -> pd.DataFrame:
     """Accuracy and cross-entropy of every network of ``model`` at every p_eval, for each mask.
@@ -248,8 +250,9 @@ def evaluate_ensemble(
             count = 1 if p == 0 else n_masks
             seed = eval_mask_seed(evaluation_seeds[k], p)
             masks = draw_eval_masks(
-                seed, count, single.hidden_sizes, p, rescale, scope, len(x), x.device
-            )
+                seed, count, single.hidden_sizes, p, rescale=rescale, scope=scope,
+                n_images=len(x), device=x.device,
+            )  # fmt: skip
             acc, ce = evaluate_fast(single, x, y, masks, first, mask_chunk)
             frames.append(
                 pd.DataFrame(

@@ -192,8 +192,8 @@ def evaluate_shard(
             y_test,
             p_eval,
             evaluation.masks,
-            rescale,
-            evaluation.mask_scope,
+            rescale=rescale,
+            scope=evaluation.mask_scope,
         )
         p_train, run = (np.array(v) for v in zip(*shard["models"]))
         table["p_train"] = p_train[table["model"]]
