@@ -68,6 +68,17 @@ def test_environment_variable_is_searched_first(mnist_path, tmp_path, monkeypatc
     assert all(p.parent == mnist_path for p in paths.values())
 
 
+def test_a_torchvision_folder_is_found(mnist_path, tmp_path, monkeypatch):
+    """torchvision's datasets.MNIST(root) keeps the files in <root>/MNIST/raw/."""
+    monkeypatch.delenv("PRUNEPHASE_MNIST_DIR", raising=False)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    _copy_mnist(mnist_path, raw)
+    paths = locate_mnist([tmp_path / "elsewhere", tmp_path], download=False, mirrors=())
+    assert all(p.parent == raw for p in paths.values())
+    assert read_mnist(paths).test_labels.shape == (10000,)
+
+
 def test_truncated_idx_is_reported(tmp_path, mnist_path):
     raw = gzip.decompress((mnist_path / MNIST_FILES["test_labels"][0]).read_bytes())
     bad = tmp_path / "short.gz"

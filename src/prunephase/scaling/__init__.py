@@ -1,6 +1,12 @@
 """Finite-size scaling: collapse ansatzes, the chi2_nu of a collapse, fits with contour and
-bootstrap errors, chi2 maps, and the Binder cumulant (spec: pan2026_dropout_phases.md,
-"Quantities and fits"). See docs/scaling.md."""
+bootstrap errors, chi2 maps, and the Binder cumulant. Generic: it knows nothing of networks; paper
+A's criticality module applies it. See docs/scaling.md.
+
+Modules: ``ansatz`` (BKT-like and power-law scaling variables), ``data`` (points, per-run values),
+``quality`` (the chi2_nu of a collapse), ``fit`` (global search, contour and bootstrap errors,
+chi2 maps), ``binder`` (the Binder cumulant), ``synthetic`` (data with known exponents, for tests
+and the recovery benchmark).
+"""
 
 from .ansatz import ANSATZES, Ansatz, BKTAnsatz, PowerLawAnsatz, make_ansatz
 from .binder import binder_cumulant
