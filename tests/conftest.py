@@ -16,8 +16,13 @@ TINY = REPO / "tests" / "configs" / "tiny.yaml"
 
 
 def mnist_dir() -> Path | None:
-    """The verified MNIST copy: $PRUNEPHASE_MNIST_DIR, else the project's shared folder."""
-    candidates = [os.environ.get("PRUNEPHASE_MNIST_DIR"), REPO.parent / "shared" / "data" / "mnist"]
+    """The verified MNIST copy: $PRUNEPHASE_MNIST_DIR, else resources/mnist of this checkout (where
+    the workflow downloads it), else the development machines' copy beside the checkout."""
+    candidates = [
+        os.environ.get("PRUNEPHASE_MNIST_DIR"),
+        REPO / "resources" / "mnist",
+        REPO.parent / "shared" / "data" / "mnist",
+    ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "train-images-idx3-ubyte.gz").is_file():
             return Path(candidate)
@@ -28,7 +33,10 @@ def mnist_dir() -> Path | None:
 def mnist_path() -> Path:
     path = mnist_dir()
     if path is None:
-        pytest.fail("MNIST files not found: set PRUNEPHASE_MNIST_DIR (tests never download)")
+        pytest.fail(
+            "MNIST files not found: set PRUNEPHASE_MNIST_DIR, or run the workflow once to download "
+            "them into resources/mnist (tests never download)"
+        )
     return path
 
 

@@ -9,8 +9,9 @@ from numpy.typing import ArrayLike, NDArray
 def binder_cumulant(samples: ArrayLike, axis: int | None = -1) -> NDArray[np.float64] | float:
     """Binder cumulant ``U = 1 - <dA**4> / (3 <dA**2>**2)`` with ``dA = A - <A>``.
 
-    ``<.>`` is the plain mean over the samples (no small-sample correction), so ``U`` is 0 for a Gaussian variable, 2/3 for a symmetric two-point variable
-    and 2/5 for a uniform one; it is bounded by ``U <= 2/3``.
+    ``<.>`` is the plain mean over the samples (no small-sample correction), so ``U`` is 0 for a
+    Gaussian variable, 2/3 for a symmetric two-point variable and 2/5 for a uniform one; it is
+    bounded by ``U <= 2/3``.
 
     Parameters
     ----------
