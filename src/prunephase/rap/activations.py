@@ -7,17 +7,20 @@ Adam on the absolute loss |y - student(x)| (the loss that the RAP Hamiltonian mi
 activation probability of a hidden layer is the fraction of (unit, test input) pairs whose ReLU is
 active (pre-activation > 0): the p1 and p2 of the RAP model.
 
-All trials train as one ensemble of the project's trainer (:func:`prunephase.nn.training.
-train_ensemble`), one model per trial; each trial has its own teacher and its own inputs, and
-model k trains on the rows of trial k only. Trial k draws everything from the stream
-``(ACTIVATIONS, k)`` of the root seed: the student's seeds (:func:`~prunephase.nn.training.
-model_seeds`) from the stream itself, the teacher and the inputs from its sub-streams
-``(ACTIVATIONS, k, TEACHER)`` and ``(ACTIVATIONS, k, INPUTS)``, so a trial's numbers do not depend
-on how many trials run.
+All trials train as one ensemble of the project's trainer
+(:func:`prunephase.nn.training.train_ensemble`), one model per trial; each trial has its own
+teacher and its own inputs, and model k trains on the rows of trial k only. Trial k draws
+everything from the stream ``(ACTIVATIONS, k)`` of the root seed: the student's seeds
+(:func:`~prunephase.nn.training.model_seeds`) from the stream itself, the teacher and the inputs
+from its sub-streams ``(ACTIVATIONS, k, TEACHER)`` and ``(ACTIVATIONS, k, INPUTS)``, so a trial's
+numbers do not depend on how many trials run.
 
-The student trains in float32 (the trainer's dtype; the code before the shared trainer used
-float64). The teacher's labels are computed in float64, so the targets do not depend on the
-training precision.
+The student trains in float32, the trainer's dtype (the loop before the shared trainer used
+float64). That is precise enough for what Fig. 2 measures: the old loop run in float32 instead of
+float64 with the same seeds (default config, 20 trials) moved a trial's final p1 by at most 6e-4
+and p2 by at most 2.2e-3, left every test error unchanged, and the means over trials agreed to
+1e-4. The teacher's labels are computed in float64, so the targets do not depend on the training
+precision.
 """
 
 from __future__ import annotations

@@ -305,6 +305,7 @@ def _critical_point(point: tuple, q_min: float, q_max: float, steps: int) -> dic
 
 def annealing_runs(
     instances: Iterable[tuple[int, RAPInstance]],
+    *,
     betas: np.ndarray,
     sweeps_per_temperature: Sequence[int],
     root_seed: int,
@@ -356,12 +357,16 @@ def annealing_experiment(
         root_seed=root_seed,
     )
     return annealing_runs(
-        instances, beta_ladder(annealing), annealing.sweeps_per_temperature, root_seed
+        instances,
+        betas=beta_ladder(annealing),
+        sweeps_per_temperature=annealing.sweeps_per_temperature,
+        root_seed=root_seed,
     )
 
 
 def temperature_scan(
     instances: Iterable[tuple[int, RAPInstance]],
+    *,
     betas: Sequence[float],
     root_seed: int,
     bp: BP,
@@ -406,7 +411,9 @@ def low_temperature_experiment(
     instances = make_instances(
         n=n, p1=p1, p2=p2, layer=layer, q=q, count=low_temperature.instances, root_seed=root_seed
     )
-    return temperature_scan(instances, low_temperature.betas, root_seed, bp, mc)
+    return temperature_scan(
+        instances, betas=low_temperature.betas, root_seed=root_seed, bp=bp, mc=mc
+    )
 
 
 def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:

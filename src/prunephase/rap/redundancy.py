@@ -99,6 +99,7 @@ def redundancy_curve(
     model: MLPEnsemble,
     x: torch.Tensor,
     y: torch.Tensor,
+    *,
     fractions: Sequence[float],
     draws: int,
     seed: int,
@@ -171,6 +172,8 @@ def mnist_redundancy(
         for a in inputs(mnist, split, "standardise")
     )
     model = train_networks(x, y, seed=seed, settings=settings)
-    curve = redundancy_curve(model, x_test, y_test, settings.fractions, settings.draws, seed)
+    curve = redundancy_curve(
+        model, x_test, y_test, fractions=settings.fractions, draws=settings.draws, seed=seed
+    )
     log.info("\n%s", curve.groupby(["method", "fraction_removed"])["test_error"].mean())
     return curve
