@@ -1,24 +1,40 @@
 """Disorder averages, the q_c bisection, the annealing ladder, the teacher-student activations."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from prunephase.rap.activations import TrainingOptions, activation_probabilities
+from prunephase.core.config import ConfigError, settings, validate_config
+from prunephase.rap.activations import activation_probabilities
 from prunephase.rap.analysis import critical_summary, monotone_fraction, paired_difference
 from prunephase.rap.experiments import (
-    BPOptions,
-    MCOptions,
     beta_ladder,
     critical_dilution,
     degree_histogram,
     dilution_sweep,
     disorder_average,
 )
+from prunephase.rap.settings import BP, MC, Activations, Annealing, Critical, Degrees
+
+#: the schema's BP settings
+BP_DEFAULT = settings(BP, validate_config({})["rap"]["bp"])
 
 
 def test_dilution_sweep_rows_and_averages():
-    table = dilution_sweep(16, 0.5, 0.4, 1, [0.3, 0.9], 0.6, 2, 1, BPOptions(), MCOptions(20, 60))
+    table = dilution_sweep(
+        n=16,
+        p1=0.5,
+        p2=0.4,
+        layer=1,
+        q_values=[0.3, 0.9],
+        beta=0.6,
+        n_instances=2,
+        root_seed=1,
+        bp=BP_DEFAULT,
+        mc=MC(relax_sweeps=20, sample_sweeps=60, batches=10),
+    )
     assert len(table) == 4
     assert table["ord_converged"].all()
     # columns are self-consistent: s = beta (e - f), and the equilibrium branch has the lower f
@@ -35,7 +51,9 @@ def test_dilution_sweep_rows_and_averages():
 
 
 def test_degree_histogram_counts_every_weight():
-    table = degree_histogram(12, 0.5, 0.5, 1, 0.3, 2, 3)
+    table = degree_histogram(
+        n=12, p1=0.5, p2=0.5, layer=1, degrees=Degrees(q=0.3, instances=2), root_seed=3
+    )
     assert set(table["population"]) == {1, 2, 3}
     assert table["fraction"].sum() == pytest.approx(1.0)
     # a W3 weight lies on more paths than a W1 weight (the three peaks)
@@ -46,8 +64,16 @@ def test_degree_histogram_counts_every_weight():
 
 
 def test_critical_dilution_is_first_order_and_moves_with_temperature_and_p2():
+    critical = Critical(p2=(0.2, 0.5), betas=(0.3, 1.0), q_min=0.0, q_max=0.9999,
+                        bisection_steps=10)  # fmt: skip
     table = critical_dilution(
-        40, 0.5, [0.2, 0.5], 1, [0.3, 1.0], 2, 5, BPOptions(tol=1e-8), steps=10
+        n=40,
+        p1=0.5,
+        layer=1,
+        n_instances=2,
+        root_seed=5,
+        critical=critical,
+        bp=dataclasses.replace(BP_DEFAULT, tol=1e-8),
     )
     assert table["ordered_at_q_min"].all()
     assert (table["not_converged"] == 0).all()
@@ -70,22 +96,40 @@ def test_paired_difference_errors():
     assert plain["z"] == pytest.approx(0.2 / (0.1 / np.sqrt(3.0)))
 
 
-def test_beta_ladder_checks_its_ends():
-    ladder = beta_ladder({"beta_start": 0.1, "beta_end": 2.0, "temperatures": 5})
-    np.testing.assert_allclose(ladder, np.linspace(0.1, 2.0, 5))
-    with pytest.raises(ValueError, match="rap.annealing"):
-        beta_ladder({"beta_start": 2.0, "beta_end": 1.0, "temperatures": 5})
+def test_beta_ladder_and_the_check_of_its_ends():
+    annealing = Annealing(q=0.9, beta_start=0.1, beta_end=2.0, temperatures=5,
+                          sweeps_per_temperature=(1,), instances=1)  # fmt: skip
+    np.testing.assert_allclose(beta_ladder(annealing), np.linspace(0.1, 2.0, 5))
+    # the ends are checked with the config, before any job starts
+    with pytest.raises(ConfigError, match=r"rap\.annealing\.beta_start"):
+        validate_config({"rap": {"annealing": {"beta_start": 2.0, "beta_end": 1.0}}})
+
+
+def activations(**changes) -> Activations:
+    base = Activations(width=20, train_samples=300, test_samples=200, epochs=2, batch_size=50,
+                       lr=1e-3, betas=(0.9, 0.999), eps=1e-8, trials=2)  # fmt: skip
+    return dataclasses.replace(base, **changes)
 
 
 def test_activation_probabilities_are_reproducible_and_layer_one_sits_at_one_half():
-    options = TrainingOptions(
-        width=20, train_samples=300, test_samples=200, epochs=2, batch_size=50
-    )
-    a = activation_probabilities(options, 2, 3)
-    b = activation_probabilities(options, 2, 3)
+    options = activations()
+    a = activation_probabilities(options, 3)
+    b = activation_probabilities(options, 3)
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == ["trial", "epoch", "p_layer1", "p_layer2", "test_error", "train_loss"]
     assert a["p_layer1"].between(0.4, 0.6).all()  # symmetric +-1 inputs, no bias
     assert a["p_layer2"].between(0, 1).all()
     first, last = a[a["epoch"] == 0], a[a["epoch"] == 2]
     assert (last["train_loss"].to_numpy() > 0).all() and first["train_loss"].isna().all()
+
+
+def test_a_trial_does_not_depend_on_the_other_trials():
+    """Trial k has its own teacher, inputs and student (stream (ACTIVATIONS, k)), and trains on its
+    own examples only: trial 0 of three trials is trial 0 run alone."""
+    alone = activation_probabilities(activations(trials=1), 4)
+    together = activation_probabilities(activations(trials=3), 4)
+    first = together[together["trial"] == 0].reset_index(drop=True)
+    pd.testing.assert_frame_equal(first, alone)
+    # and the trials differ: other teachers, other data
+    start = together[together["epoch"] == 0].set_index("trial")
+    assert start["test_error"].nunique() == 3

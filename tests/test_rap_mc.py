@@ -29,7 +29,7 @@ def test_block_solution_equals_enumeration(small):
 @pytest.mark.parametrize("beta", [0.3, 0.8, 2.0])
 def test_mc_energy_matches_enumeration_within_three_standard_errors(small, beta):
     assert small.n_weights <= 20
-    chains = [quench(small, beta, 200, 3000, np.random.default_rng([7, k])) for k in range(16)]
+    chains = [quench(small, beta, 200, 3000, np.random.default_rng([7, k]), 10) for k in range(16)]
     means = np.array([c["e"] for c in chains])
     mean, se = means.mean(), means.std(ddof=1) / np.sqrt(means.size)
     exact = enumerate_thermodynamics(small, beta)["e"]
@@ -40,7 +40,7 @@ def test_mc_energy_matches_enumeration_within_three_standard_errors(small, beta)
 def test_mc_matches_the_exact_solution_on_a_larger_instance():
     inst = build_instance(30, 0.5, 0.3, (0.9, 0.0, 0.0), 1)
     beta = 0.7
-    chains = [quench(inst, beta, 300, 1500, np.random.default_rng([8, k])) for k in range(6)]
+    chains = [quench(inst, beta, 300, 1500, np.random.default_rng([8, k]), 10) for k in range(6)]
     means = np.array([c["e"] for c in chains])
     se = means.std(ddof=1) / np.sqrt(means.size)
     assert abs(means.mean() - block_thermodynamics(inst, beta)["e"]) <= 3 * se
@@ -65,8 +65,8 @@ def test_compiled_kernel_equals_python_source_and_tracks_energy(small):
 
 
 def test_same_seed_same_chain_and_annealing_reaches_the_ground_state(small):
-    a = quench(small, 1.0, 10, 50, np.random.default_rng(5))
-    b = quench(small, 1.0, 10, 50, np.random.default_rng(5))
+    a = quench(small, 1.0, 10, 50, np.random.default_rng(5), 10)
+    b = quench(small, 1.0, 10, 50, np.random.default_rng(5), 10)
     assert a == b
     final = anneal(small, np.linspace(0.1, 6.0, 30), 200, np.random.default_rng(2))
     assert final[-1] == pytest.approx(-small.alpha)

@@ -31,7 +31,7 @@ def test_curve_at_zero_is_the_unpruned_network_and_full_removal_is_bias_only():
         torch.randint(0, 10, (300,), generator=generator),
     )
     model = init_ensemble([3, 4], relu_network(12, 2))
-    curve = redundancy_curve(model, x, y, [0.0, 1.0], draws=2, seed=0)
+    curve = redundancy_curve(model, x, y, fractions=[0.0, 1.0], draws=2, seed=0)
     assert len(curve) == 2 * (2 * 2 + 2)  # runs x (random: 2 fractions x 2 draws + magnitude: 2)
     logits = forward(model, x.expand(2, -1, -1))
     for run in range(2):

@@ -6,7 +6,8 @@
    instance and messages (the two give the same messages to 1e-13; see tests/test_rap_bp.py).
 2. Glauber Monte Carlo: proposed flips per second of the numba-compiled kernel (random numbers
    from numpy included), against the same kernel run as plain Python (``py_func``, on lists).
-3. BP to convergence on an instance with more than 10^6 active paths.
+3. BP to convergence on an instance with more than 10^6 active paths, with the schema's BP settings
+   (``rap.bp``).
 
 Everything runs on one core (numpy element-wise code and the numba kernel are single-threaded).
 """
@@ -18,9 +19,14 @@ import time
 
 import numpy as np
 
+from prunephase.core.config import settings, validate_config
 from prunephase.rap.bp import bp_step, bp_step_loop, initial_messages, run_bp, thermodynamics
 from prunephase.rap.instance import build_instance, dilution
 from prunephase.rap.mc import GlauberChain, glauber_kernel, incidence
+from prunephase.rap.settings import BP
+
+#: the schema's (paper-scale) BP settings
+BP_SETTINGS = settings(BP, validate_config({})["rap"]["bp"])
 
 
 def best_of(fn, repeats: int) -> float:
@@ -37,11 +43,13 @@ def bp_speed() -> None:
     m = initial_messages(inst, "random", np.random.default_rng(0))
     beta = 0.5
 
+    damping = BP_SETTINGS.damping
+
     def vectorised():
-        bp_step(inst, m.copy(), beta, 0.5)
+        bp_step(inst, m.copy(), beta, damping)
 
     vec = best_of(vectorised, 10)
-    loop = best_of(lambda: bp_step_loop(inst, m, beta, 0.5), 2)
+    loop = best_of(lambda: bp_step_loop(inst, m, beta, damping), 2)
     print(f"[BP] instance N=100, q1=0.5: M={inst.n_paths} paths, {3 * inst.n_paths} edges")
     print(
         f"[BP] one iteration: vectorised {vec * 1e3:.2f} ms, "
@@ -102,9 +110,18 @@ def bp_large() -> None:
         f"(built in {built:.1f} s)"
     )
     for start_kind, beta in (("polarised", 0.5), ("random", 0.5)):
-        m0 = initial_messages(inst, start_kind, np.random.default_rng(0))
+        m0 = initial_messages(
+            inst, start_kind, np.random.default_rng(0), polarisation=BP_SETTINGS.polarisation
+        )
         start = time.perf_counter()
-        result = run_bp(inst, beta, m0, damping=0.5, tol=1e-10, max_iter=2000)
+        result = run_bp(
+            inst,
+            beta,
+            m0,
+            damping=BP_SETTINGS.damping,
+            tol=BP_SETTINGS.tol,
+            max_iter=BP_SETTINGS.max_iter,
+        )
         elapsed = time.perf_counter() - start
         thermo = thermodynamics(inst, result.m, beta)
         print(

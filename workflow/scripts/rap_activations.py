@@ -2,16 +2,18 @@
 
 import torch
 
+from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
-from prunephase.rap.activations import TrainingOptions, activation_probabilities
+from prunephase.rap.activations import activation_probabilities
+from prunephase.rap.settings import Activations
 
 snakemake = globals()["snakemake"]
 
-with job_log(snakemake.log[0]) as log:
+with job_log(snakemake.log[0]):
     torch.set_num_threads(snakemake.threads)
     config = snakemake.params.config
-    settings = dict(config["rap"]["activations"])
-    trials = settings.pop("trials")
-    table = activation_probabilities(TrainingOptions(**settings), trials, config["seed"])
+    table = activation_probabilities(
+        settings(Activations, config["rap"]["activations"]), config["seed"]
+    )
     write_parquet(table, snakemake.output[0])

@@ -1,25 +1,27 @@
 """Snakemake job: BP, exact and Monte Carlo results against the dilution of a population."""
 
+from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
-from prunephase.rap.experiments import bp_options, dilution_sweep, mc_options
+from prunephase.rap.experiments import dilution_sweep
+from prunephase.rap.settings import BP, MC
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
     config = snakemake.params.config
-    rap, seed = config["rap"], config["seed"]
+    rap = config["rap"]
     table = dilution_sweep(
-        rap["n"],
-        rap["p1"],
-        rap["p2"],
-        int(snakemake.wildcards.layer),
-        rap["dilution_sweep"]["q"],
-        rap["beta"],
-        rap["instances"],
-        seed,
-        bp_options(rap),
-        mc_options(rap),
+        n=rap["n"],
+        p1=rap["p1"],
+        p2=rap["p2"],
+        layer=int(snakemake.wildcards.layer),
+        q_values=rap["dilution_sweep"]["q"],
+        beta=rap["beta"],
+        n_instances=rap["instances"],
+        root_seed=config["seed"],
+        bp=settings(BP, rap["bp"]),
+        mc=settings(MC, rap["mc"]),
     )
     failed = int((~table["ord_converged"]).sum() + (~table["rnd_converged"]).sum())
     log.info("%d rows; %d BP runs did not converge", len(table), failed)

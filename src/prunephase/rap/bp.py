@@ -141,7 +141,8 @@ def initial_messages(
     instance: RAPInstance,
     start: str,
     rng: np.random.Generator | None = None,
-    polarisation: float = 0.5,
+    *,
+    polarisation: float | None = None,
 ) -> np.ndarray:
     """Starting cavity magnetisations, shape (3, M).
 
@@ -152,9 +153,10 @@ def initial_messages(
         every edge; polarised: ``polarisation`` times the planted ground state (w1 = x_i,
         w2 = w3 = 1) on every edge.
     rng : numpy Generator
-        Needed for the random start.
+        Needed for the random start (only).
     polarisation : float
-        Strength of the polarised start, in (0, 1].
+        Strength of the polarised start, in (0, 1] (config ``rap.bp.polarisation``); needed for
+        the polarised start (only).
     """
     shape = instance.columns.shape
     if start == "paramagnetic":
@@ -164,6 +166,8 @@ def initial_messages(
             raise ValueError("the random start needs a random generator")
         return rng.uniform(-1.0, 1.0, size=shape)
     if start == "polarised":
+        if polarisation is None:
+            raise ValueError("the polarised start needs its polarisation")
         if not 0.0 < polarisation <= 1.0:
             raise ValueError(f"polarisation must lie in (0, 1], got {polarisation}")
         return polarisation * gauge_state(instance)[instance.columns]
@@ -174,9 +178,10 @@ def run_bp(
     instance: RAPInstance,
     beta: float,
     m0: np.ndarray,
-    damping: float = 0.5,
-    tol: float = 1e-10,
-    max_iter: int = 2000,
+    *,
+    damping: float,
+    tol: float,
+    max_iter: int,
 ) -> BPResult:
     """Iterate BP from the cavity magnetisations ``m0`` (shape (3, M)) until convergence.
 
@@ -190,6 +195,8 @@ def run_bp(
         Convergence threshold on the largest change of a message in one iteration.
     max_iter : int
         Iterations allowed; a run that reaches it has ``converged=False`` (never hidden).
+
+    The three are the config's ``rap.bp.damping``, ``tol`` and ``max_iter``.
     """
     if not beta > 0:
         raise ValueError(f"beta must be positive, got {beta}")

@@ -2,65 +2,58 @@
 
 Every function returns a table (pandas DataFrame) with one row per (parameter point, instance);
 :func:`disorder_average` turns it into means and standard errors over instances. Instance ``k``
-is built from ``SeedSequence(root_seed, spawn_key=(INSTANCES, k))`` whatever the parameters, so
-all points of a sweep (any q, p2, diluted layer) use nested thresholdings of the same random
-networks; Monte Carlo chains get their own streams.
+is built from the stream ``(INSTANCES, k)`` of the root seed (:mod:`prunephase.core.seeds`)
+whatever the parameters, so all points of a sweep (any q, p2, diluted layer) use nested
+thresholdings of the same random networks; BP starts and Monte Carlo chains get their own streams.
+
+Settings come from the config through :mod:`prunephase.rap.settings`; the functions that take
+several config values take them as keywords, and none has a default for one.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from prunephase.core.seeds import generator, seed_sequence
 from prunephase.rap.bp import initial_messages, paramagnetic, run_bp, thermodynamics
 from prunephase.rap.exact import block_thermodynamics
-from prunephase.rap.instance import RAPInstance, build_instance, degrees, dilution, seed_sequence
+from prunephase.rap.instance import RAPInstance, build_instance, dilution
+from prunephase.rap.instance import degrees as weight_degrees
 from prunephase.rap.mc import anneal, quench
+from prunephase.rap.settings import BP, MC, Annealing, Critical, Degrees, LowTemperature
 
 log = logging.getLogger("prunephase")
 
-# spawn-key streams of the root seed
+# streams of the root seed (see prunephase.core.seeds)
 INSTANCES, BP_RANDOM, MC_QUENCH, MC_ANNEAL = 1, 2, 3, 4
-
-
-@dataclass(frozen=True)
-class BPOptions:
-    """Belief-propagation settings (config ``rap.bp``).
-
-    damping: weight of the old message; tol: convergence threshold on the largest message change;
-    max_iter: iterations allowed; polarisation: strength of the start towards the planted state;
-    order_threshold: a fixed point with order parameter q above this counts as ordered.
-    """
-
-    damping: float = 0.5
-    tol: float = 1e-10
-    max_iter: int = 2000
-    polarisation: float = 0.5
-    order_threshold: float = 1e-3
-
-
-@dataclass(frozen=True)
-class MCOptions:
-    """Monte Carlo settings of a quench (config ``rap.mc``): sweeps to relax, sweeps sampled."""
-
-    relax_sweeps: int = 2000
-    sample_sweeps: int = 5000
-    batches: int = 10
+#: the first key element of the BP and MC streams of the temperature scan (the dilution sweep
+#: uses the diluted layer, 1 to 3, there)
+SCAN = 100
 
 
 def make_instance(
-    n: int, p1: float, p2: float, layer: int, q: float, root_seed: int, index: int
+    *, n: int, p1: float, p2: float, layer: int, q: float, root_seed: int, index: int
 ) -> RAPInstance:
     """Instance number ``index`` with population ``layer`` diluted by ``q``."""
     return build_instance(n, p1, p2, dilution(layer, q), seed_sequence(root_seed, INSTANCES, index))
 
 
+def make_instances(
+    *, n: int, p1: float, p2: float, layer: int, q: float, count: int, root_seed: int
+) -> list[tuple[int, RAPInstance]]:
+    """Instances 0 .. count - 1 (:func:`make_instance`), each with its number."""
+    return [
+        (k, make_instance(n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k))
+        for k in range(count)
+    ]
+
+
 def bp_fixed_points(
-    instance: RAPInstance, beta: float, options: BPOptions, rng: np.random.Generator
+    instance: RAPInstance, beta: float, options: BP, rng: np.random.Generator
 ) -> dict[str, float]:
     """BP from the polarised and from a random start, and the paramagnetic closed forms.
 
@@ -78,7 +71,7 @@ def bp_fixed_points(
         result = run_bp(
             instance,
             beta,
-            initial_messages(instance, start, rng, options.polarisation),
+            initial_messages(instance, start, rng=rng, polarisation=options.polarisation),
             damping=options.damping,
             tol=options.tol,
             max_iter=options.max_iter,
@@ -113,7 +106,15 @@ def _instance_columns(instance: RAPInstance) -> dict[str, float]:
     return {"n_paths": instance.n_paths, "n_weights": instance.n_weights, "alpha": instance.alpha}
 
 
+def _quench_columns(
+    instance: RAPInstance, beta: float, mc: MC, rng: np.random.Generator
+) -> dict[str, float]:
+    chain = quench(instance, beta, mc.relax_sweeps, mc.sample_sweeps, rng, mc.batches)
+    return {"mc_e": chain["e"], "mc_e_se": chain["e_se"], "mc_q": chain["q"]}
+
+
 def dilution_sweep(
+    *,
     n: int,
     p1: float,
     p2: float,
@@ -122,8 +123,8 @@ def dilution_sweep(
     beta: float,
     n_instances: int,
     root_seed: int,
-    bp: BPOptions,
-    mc: MCOptions,
+    bp: BP,
+    mc: MC,
 ) -> pd.DataFrame:
     """BP, exact and Monte Carlo results against the dilution of one population (Fig. 3).
 
@@ -141,27 +142,32 @@ def dilution_sweep(
     rows = []
     for qi, q in enumerate(q_values):
         for k in range(n_instances):
-            instance = make_instance(n, p1, p2, layer, q, root_seed, k)
+            instance = make_instance(
+                n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k
+            )
             if instance.n_paths == 0:
                 log.warning("layer %d, q=%g, instance %d: no active path, skipped", layer, q, k)
                 continue
             row = {"layer": layer, "q": float(q), "instance": k, "beta": beta, "n": n}
             row |= {"p1": p1, "p2": p2} | _instance_columns(instance)
-            bp_rng = np.random.default_rng(seed_sequence(root_seed, BP_RANDOM, layer, qi, k))
-            row |= bp_fixed_points(instance, beta, bp, bp_rng)
+            row |= bp_fixed_points(
+                instance, beta, bp, generator(root_seed, BP_RANDOM, layer, qi, k)
+            )
             row |= {f"exact_{k_}": v for k_, v in block_thermodynamics(instance, beta).items()}
-            mc_rng = np.random.default_rng(seed_sequence(root_seed, MC_QUENCH, layer, qi, k))
-            chain = quench(instance, beta, mc.relax_sweeps, mc.sample_sweeps, mc_rng, mc.batches)
-            row |= {"mc_e": chain["e"], "mc_e_se": chain["e_se"], "mc_q": chain["q"]}
+            mc_rng = generator(root_seed, MC_QUENCH, layer, qi, k)
+            row |= _quench_columns(instance, beta, mc, mc_rng)
             rows.append(row)
         log.info("layer %d: q=%g done (%d/%d)", layer, q, qi + 1, len(q_values))
     return pd.DataFrame(rows)
 
 
 def degree_histogram(
-    n: int, p1: float, p2: float, layer: int, q: float, n_instances: int, root_seed: int
+    *, n: int, p1: float, p2: float, layer: int, degrees: Degrees, root_seed: int
 ) -> pd.DataFrame:
     """Histogram of weight degrees, by population, pooled over instances (Fig. 3a).
+
+    Instances 0 .. ``degrees.instances`` - 1 with population ``layer`` diluted by
+    ``degrees.q``.
 
     Returns
     -------
@@ -171,11 +177,17 @@ def degree_histogram(
         instances), ``fraction`` (count over all weights of all instances).
     """
     frames = []
-    for k in range(n_instances):
-        instance = make_instance(n, p1, p2, layer, q, root_seed, k)
-        frames.append(
-            pd.DataFrame({"population": instance.population + 1, "degree": degrees(instance)})
-        )
+    for _, instance in make_instances(
+        n=n,
+        p1=p1,
+        p2=p2,
+        layer=layer,
+        q=degrees.q,
+        count=degrees.instances,
+        root_seed=root_seed,
+    ):
+        population = instance.population + 1
+        frames.append(pd.DataFrame({"population": population, "degree": weight_degrees(instance)}))
     pooled = pd.concat(frames, ignore_index=True)
     table = pooled.value_counts(["population", "degree"]).rename("count").reset_index()
     table = table.sort_values(["population", "degree"], ignore_index=True)
@@ -200,24 +212,23 @@ def _log_bisect(predicate, q_min: float, q_max: float, steps: int) -> tuple[floa
 
 
 def critical_dilution(
+    *,
     n: int,
     p1: float,
-    p2_values: Sequence[float],
     layer: int,
-    betas: Sequence[float],
     n_instances: int,
     root_seed: int,
-    bp: BPOptions,
-    q_min: float = 0.0,
-    q_max: float = 0.9999,
-    steps: int = 14,
+    critical: Critical,
+    bp: BP,
 ) -> pd.DataFrame:
     """The transition q_c and the spinodal of the ordered fixed point, per instance (Fig. 4).
 
     q_c is where the Bethe free energy of the ordered fixed point (polarised start) rises above
     the paramagnetic one, q_spinodal where the ordered fixed point disappears; both found by
-    bisection in ln(1 - q) on the nested instances of one seed. The paramagnetic fixed point
-    exists and is locally stable at every q (u = t m m is quadratic in m), so it has no spinodal.
+    ``critical.bisection_steps`` bisection steps in ln(1 - q) between ``critical.q_min`` and
+    ``critical.q_max`` on the nested instances of one seed, at every (p2, beta) of ``critical``.
+    The paramagnetic fixed point exists and is locally stable at every q (u = t m m is quadratic
+    in m), so it has no spinodal.
 
     Returns
     -------
@@ -231,12 +242,13 @@ def critical_dilution(
         ``not_converged`` (BP runs of the bisection that hit max_iter).
     """
     rows = []
-    for p2 in p2_values:
-        for beta in betas:
+    bracket = (critical.q_min, critical.q_max, critical.bisection_steps)
+    for p2 in critical.p2:
+        for beta in critical.betas:
             for k in range(n_instances):
                 point = (n, p1, p2, layer, root_seed, k, beta, bp)
                 row = {"layer": layer, "p2": p2, "beta": beta, "instance": k, "n": n, "p1": p1}
-                row |= _critical_point(point, q_min, q_max, steps)
+                row |= _critical_point(point, *bracket)
                 rows.append(row)
             log.info("p2=%g beta=%g done", p2, beta)
     return pd.DataFrame(rows)
@@ -245,11 +257,11 @@ def critical_dilution(
 def _ordered_branch(point: tuple, q: float) -> tuple[RAPInstance, dict | None, bool]:
     """Instance at q, the ordered fixed point (None if BP falls to the paramagnet), convergence."""
     n, p1, p2, layer, root_seed, k, beta, bp = point
-    instance = make_instance(n, p1, p2, layer, q, root_seed, k)
+    instance = make_instance(n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k)
     if instance.n_paths == 0:
         return instance, None, True
-    m0 = initial_messages(instance, "polarised", None, bp.polarisation)
-    result = run_bp(instance, beta, m0, bp.damping, bp.tol, bp.max_iter)
+    m0 = initial_messages(instance, "polarised", polarisation=bp.polarisation)
+    result = run_bp(instance, beta, m0, damping=bp.damping, tol=bp.tol, max_iter=bp.max_iter)
     thermo = thermodynamics(instance, result.m, beta)
     ordered = result.converged and thermo["q"] > bp.order_threshold
     return instance, (thermo if ordered else None), result.converged
@@ -293,6 +305,7 @@ def _critical_point(point: tuple, q_min: float, q_max: float, steps: int) -> dic
 
 def annealing_runs(
     instances: Iterable[tuple[int, RAPInstance]],
+    *,
     betas: np.ndarray,
     sweeps_per_temperature: Sequence[int],
     root_seed: int,
@@ -311,8 +324,7 @@ def annealing_runs(
     for k, instance in instances:
         exact = [block_thermodynamics(instance, float(beta))["e"] for beta in betas]
         for rate in sweeps_per_temperature:
-            rng = np.random.default_rng(seed_sequence(root_seed, MC_ANNEAL, k, rate))
-            energies = anneal(instance, betas, rate, rng)
+            energies = anneal(instance, betas, rate, generator(root_seed, MC_ANNEAL, k, rate))
             for step, (beta, e) in enumerate(zip(betas, energies, strict=True)):
                 rows.append(
                     {
@@ -330,12 +342,35 @@ def annealing_runs(
     return pd.DataFrame(rows)
 
 
+def annealing_experiment(
+    *, n: int, p1: float, p2: float, layer: int, annealing: Annealing, root_seed: int
+) -> pd.DataFrame:
+    """:func:`annealing_runs` of ``annealing.instances`` instances (population ``layer`` diluted
+    by ``annealing.q``) along :func:`beta_ladder` at every rate of ``annealing``."""
+    instances = make_instances(
+        n=n,
+        p1=p1,
+        p2=p2,
+        layer=layer,
+        q=annealing.q,
+        count=annealing.instances,
+        root_seed=root_seed,
+    )
+    return annealing_runs(
+        instances,
+        betas=beta_ladder(annealing),
+        sweeps_per_temperature=annealing.sweeps_per_temperature,
+        root_seed=root_seed,
+    )
+
+
 def temperature_scan(
     instances: Iterable[tuple[int, RAPInstance]],
+    *,
     betas: Sequence[float],
     root_seed: int,
-    bp: BPOptions,
-    mc: MCOptions,
+    bp: BP,
+    mc: MC,
 ) -> pd.DataFrame:
     """BP, exact and Monte Carlo results against the inverse temperature (Fig. 5b).
 
@@ -350,15 +385,35 @@ def temperature_scan(
     for k, instance in instances:
         for bi, beta in enumerate(betas):
             row = {"instance": k, "beta": float(beta)} | _instance_columns(instance)
-            rng = np.random.default_rng(seed_sequence(root_seed, BP_RANDOM, 100, bi, k))
-            row |= bp_fixed_points(instance, float(beta), bp, rng)
+            bp_rng = generator(root_seed, BP_RANDOM, SCAN, bi, k)
+            row |= bp_fixed_points(instance, float(beta), bp, bp_rng)
             row |= {f"exact_{k_}": v for k_, v in block_thermodynamics(instance, beta).items()}
-            mc_rng = np.random.default_rng(seed_sequence(root_seed, MC_QUENCH, 100, bi, k))
-            chain = quench(instance, beta, mc.relax_sweeps, mc.sample_sweeps, mc_rng, mc.batches)
-            row |= {"mc_e": chain["e"], "mc_e_se": chain["e_se"], "mc_q": chain["q"]}
+            row |= _quench_columns(instance, beta, mc, generator(root_seed, MC_QUENCH, SCAN, bi, k))
             rows.append(row)
         log.info("temperature scan: instance %d done", k)
     return pd.DataFrame(rows)
+
+
+def low_temperature_experiment(
+    *,
+    n: int,
+    p1: float,
+    p2: float,
+    layer: int,
+    q: float,
+    low_temperature: LowTemperature,
+    root_seed: int,
+    bp: BP,
+    mc: MC,
+) -> pd.DataFrame:
+    """:func:`temperature_scan` of ``low_temperature.instances`` instances with population
+    ``layer`` diluted by ``q`` (the annealed instances of Fig. 5a) at ``low_temperature.betas``."""
+    instances = make_instances(
+        n=n, p1=p1, p2=p2, layer=layer, q=q, count=low_temperature.instances, root_seed=root_seed
+    )
+    return temperature_scan(
+        instances, betas=low_temperature.betas, root_seed=root_seed, bp=bp, mc=mc
+    )
 
 
 def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
@@ -385,21 +440,7 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def bp_options(rap: dict) -> BPOptions:
-    """BP settings from the config's ``rap`` section."""
-    return BPOptions(**rap["bp"])
-
-
-def mc_options(rap: dict) -> MCOptions:
-    """Monte Carlo settings from the config's ``rap`` section."""
-    return MCOptions(**rap["mc"])
-
-
-def beta_ladder(annealing: dict) -> np.ndarray:
-    """The annealing ladder of config ``rap.annealing``: equally spaced inverse temperatures."""
-    start, end = annealing["beta_start"], annealing["beta_end"]
-    if not start < end:
-        raise ValueError(
-            f"config key 'rap.annealing': beta_start ({start}) must be below beta_end ({end})"
-        )
-    return np.linspace(start, end, annealing["temperatures"])
+def beta_ladder(annealing: Annealing) -> np.ndarray:
+    """The annealing ladder: ``annealing.temperatures`` equally spaced inverse temperatures from
+    ``beta_start`` to ``beta_end`` (their order is checked with the config), shape (T,)."""
+    return np.linspace(annealing.beta_start, annealing.beta_end, annealing.temperatures)

@@ -154,11 +154,6 @@ def build_instance(
     )
 
 
-def seed_sequence(root_seed: int, *key: int) -> np.random.SeedSequence:
-    """The random stream identified by the integers ``key`` under the config's root seed."""
-    return np.random.SeedSequence(root_seed, spawn_key=tuple(int(k) for k in key))
-
-
 def dilution(layer: int, value: float) -> tuple[float, float, float]:
     """Dilution vector with population ``layer`` (1, 2 or 3) diluted by ``value``, the others 0."""
     if layer not in (1, 2, 3):

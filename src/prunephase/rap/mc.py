@@ -159,7 +159,7 @@ class GlauberChain:
         return energies
 
 
-def batch_mean_error(series: np.ndarray, n_batches: int = 10) -> float:
+def batch_mean_error(series: np.ndarray, n_batches: int) -> float:
     """Standard error of the mean of a correlated time series by the method of batch means."""
     series = np.asarray(series, dtype=float)
     n_batches = min(n_batches, series.size)
@@ -176,7 +176,7 @@ def quench(
     relax_sweeps: int,
     sample_sweeps: int,
     rng: np.random.Generator,
-    n_batches: int = 10,
+    n_batches: int,
 ) -> dict[str, float]:
     """Quench from a random configuration straight to ``beta``, relax, then sample.
 

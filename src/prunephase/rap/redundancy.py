@@ -7,63 +7,66 @@ and the test error of the pruned network is measured. The weights are not retrai
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
+from prunephase.core.seeds import seed_integers
+from prunephase.mnist import MNIST, inputs
 from prunephase.nn.ensemble import MLPEnsemble, Network, forward, layer_sizes
 from prunephase.nn.training import Adam, TrainingSettings, draw_subsets, model_seeds, train_ensemble
+from prunephase.rap.settings import Redundancy
+
+log = logging.getLogger("prunephase")
 
 METHODS = ("random", "magnitude")
 
 #: the stream of these networks under the root seed (see :mod:`prunephase.core.seeds`)
 REDUNDANCY = 6
+#: the stream of the random removals (network r: ``(REDUNDANCY_MASKS, r)``)
+REDUNDANCY_MASKS = 7
 
 #: columns of :func:`redundancy_curve`
 REDUNDANCY_COLUMNS = ["run", "method", "fraction_removed", "draw", "test_error"]
 
 
 def train_networks(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    *,
-    seed: int,
-    runs: int,
-    width: int,
-    depth: int,
-    n_train: int,
-    lr: float,
-    betas: tuple[float, float],
-    eps: float,
-    batch_size: int,
-    epochs: int,
+    x: torch.Tensor, y: torch.Tensor, *, seed: int, settings: Redundancy
 ) -> MLPEnsemble:
-    """Train ``runs`` ReLU networks 784 -> width^depth -> 10 on MNIST with Adam, no dropout.
+    """Train ``settings.runs`` ReLU networks 784 -> width^depth -> 10 on MNIST with Adam, no
+    dropout.
 
     Network r has the seeds of the stream ``(REDUNDANCY, r)``: its own initialisation
-    (``torch.nn.Linear``'s), training subset of ``n_train`` images and batch order.
+    (``torch.nn.Linear``'s), training subset of ``settings.n_train`` images and batch order.
+
+    Parameters
+    ----------
+    x, y
+        The training images (60000, 784), float32, and labels (60000,), int64, on one device.
 
     Returns
     -------
     MLPEnsemble
         The trained networks, on the device of ``x``.
     """
-    seeds = [model_seeds(seed, REDUNDANCY, run) for run in range(runs)]
-    network = Network(sizes=tuple(layer_sizes(width, depth)), activation="relu", init="torch",
-                      bias=True)  # fmt: skip
+    seeds = [model_seeds(seed, REDUNDANCY, run) for run in range(settings.runs)]
+    network = Network(sizes=tuple(layer_sizes(settings.width, settings.depth)), activation="relu",
+                      init="torch", bias=True)  # fmt: skip
     training = TrainingSettings(
-        optimiser=Adam(lr=lr, betas=tuple(betas), eps=eps),
+        optimiser=Adam(lr=settings.lr, betas=settings.betas, eps=settings.eps),
         loss="cross_entropy",
-        batch_size=batch_size,
-        epochs=epochs,
+        batch_size=settings.batch_size,
+        epochs=settings.epochs,
         min_steps=0,
         snapshots=(1.0,),
-        rescale=True,
+        rescale=False,  # no dropout: nothing to rescale
     )
-    subsets = draw_subsets(seeds, n_train, len(x))
-    trained = train_ensemble(x, y, subsets, [0.0] * runs, seeds, network, training, progress=True)
+    subsets = draw_subsets(seeds, settings.n_train, len(x))
+    p_train = [0.0] * settings.runs
+    trained = train_ensemble(x, y, subsets, p_train, seeds, network, training, progress=True)
     return trained.snapshots[1.0].to(x.device)
 
 
@@ -96,6 +99,7 @@ def redundancy_curve(
     model: MLPEnsemble,
     x: torch.Tensor,
     y: torch.Tensor,
+    *,
     fractions: Sequence[float],
     draws: int,
     seed: int,
@@ -103,7 +107,8 @@ def redundancy_curve(
     """Test error of every network of ``model`` with a fraction of its connections removed.
 
     The same fraction is removed from every layer (biases are kept). Random removal is repeated
-    ``draws`` times; magnitude removal is deterministic and done once.
+    ``draws`` times, network r's removals drawn from the stream ``(REDUNDANCY_MASKS, r)`` of the
+    root seed ``seed``; magnitude removal is deterministic and done once.
 
     Parameters
     ----------
@@ -120,9 +125,9 @@ def redundancy_curve(
         Columns :data:`REDUNDANCY_COLUMNS`; ``test_error`` is the fraction of misclassified test
         images.
     """
-    generator = torch.Generator().manual_seed(seed)
     rows = []
     for run in range(model.n_models):
+        generator = torch.Generator().manual_seed(seed_integers(seed, REDUNDANCY_MASKS, run)[0])
         single = model.select(run)
         for method in METHODS:
             for fraction in fractions:
@@ -148,3 +153,27 @@ def tolerated_fraction(curve: pd.DataFrame, unpruned_error: float, slack: float)
     mean = curve.groupby(["method", "fraction_removed"])["test_error"].mean().reset_index()
     ok = mean[mean["test_error"] <= unpruned_error + slack]
     return ok.groupby("method")["fraction_removed"].max().reindex(list(METHODS), fill_value=np.nan)
+
+
+def mnist_redundancy(
+    mnist: MNIST, *, seed: int, device: torch.device, settings: Redundancy
+) -> pd.DataFrame:
+    """The supplement's table: train the networks (:func:`train_networks`) on standardised
+    MNIST, then remove connections (:func:`redundancy_curve`) and measure on the test set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`redundancy_curve`'s.
+    """
+    x, y, x_test, y_test = (
+        torch.from_numpy(a).to(device)
+        for split in ("train", "test")
+        for a in inputs(mnist, split, "standardise")
+    )
+    model = train_networks(x, y, seed=seed, settings=settings)
+    curve = redundancy_curve(
+        model, x_test, y_test, fractions=settings.fractions, draws=settings.draws, seed=seed
+    )
+    log.info("\n%s", curve.groupby(["method", "fraction_removed"])["test_error"].mean())
+    return curve
