@@ -13,7 +13,7 @@ rule rap_degrees:
     log:
         LOGS / "rap" / "degrees.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -31,7 +31,7 @@ rule rap_dilution_sweep:
     log:
         LOGS / "rap" / "dilution_layer{layer}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=4000,
         runtime=120,
@@ -64,7 +64,7 @@ rule rap_dilution:
     group:
         "tables"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -78,7 +78,7 @@ rule rap_critical:
     log:
         LOGS / "rap" / "critical.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=4000,
         runtime=120,
@@ -102,7 +102,7 @@ rule rap_annealing:
     log:
         LOGS / "rap" / "annealing.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=120,
@@ -120,7 +120,7 @@ rule rap_low_temperature:
     log:
         LOGS / "rap" / "low_temperature.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=120,
@@ -146,7 +146,7 @@ rule rap_activations:
     log:
         LOGS / "rap" / "activations.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -165,7 +165,7 @@ rule rap_redundancy:
     log:
         LOGS / "rap" / "mnist_redundancy.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     threads: 4
     resources:
         gpu=GPU_JOB,

@@ -4,14 +4,17 @@ typed settings that match the schema key for key."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import subprocess
 import sys
+import typing
 
 import pytest
 from conftest import REPO
 
 from prunephase.core.config import load_config, settings
 from prunephase.dropout_phases.settings import DropoutPhases
+from prunephase.rap.settings import Rap
 
 PACKAGE = REPO / "src" / "prunephase"
 STUDIES = ("dropout_phases", "rap", "teacher_student")
@@ -60,6 +63,32 @@ def test_the_dag_is_built_without_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def nested_settings_classes(cls) -> list[type]:
+    """``cls`` and every settings dataclass its fields hold."""
+    found, pending = [], [cls]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        hints = typing.get_type_hints(current)
+        for field in dataclasses.fields(current):
+            for hint in (hints[field.name], *typing.get_args(hints[field.name])):
+                if dataclasses.is_dataclass(hint):
+                    pending.append(hint)
+    return found
+
+
+@pytest.mark.parametrize("cls", [DropoutPhases, Rap], ids=lambda c: c.__name__)
+def test_settings_have_no_defaults_and_take_keywords_only(cls):
+    """Values and defaults live in the schema only."""
+    for current in nested_settings_classes(cls):
+        assert current.__dataclass_params__.frozen, current.__name__
+        for field in dataclasses.fields(current):
+            where = f"{current.__name__}.{field.name}"
+            assert field.kw_only, where
+            assert field.default is dataclasses.MISSING, where
+            assert field.default_factory is dataclasses.MISSING, where
 
 
 @pytest.mark.parametrize("path", SHIPPED_CONFIGS)
