@@ -12,8 +12,8 @@ TS_RUNS = {
     for sigma in TS["sigmas"]
 }
 TS_NETWORKS = list(range(TS["mnist"]["seeds"]))
-# the keys a teacher-student setting reads (teacher_student.experiments.Setting)
-TS_SETTING_KEYS = [
+# the keys each job reads, exactly the fields of its settings class (teacher_student.settings)
+TS_DYNAMICS_KEYS = [
     f"teacher_student.{key}"
     for key in (
         "N",
@@ -24,7 +24,30 @@ TS_SETTING_KEYS = [
         "replicas",
         "record_points",
         "ode_rtol",
-        "pruning.dpp_jitter",
+    )
+]
+TS_MNIST_TRAINING_KEYS = [
+    f"teacher_student.mnist.{key}"
+    for key in (
+        "seeds",
+        "hidden",
+        "n_train",
+        "input_scaling",
+        "lr",
+        "momentum",
+        "batch_size",
+        "epochs",
+    )
+]
+TS_MNIST_PRUNING_KEYS = [
+    f"teacher_student.mnist.{key}"
+    for key in (
+        "input_scaling",
+        "fit_samples",
+        "kept_percent",
+        "draws",
+        "ridge",
+        "dpp_jitter",
     )
 ]
 
@@ -49,7 +72,7 @@ rule teacher_student_train:
         runtime=60,
     params:
         run=lambda wc: sorted_keys(TS_RUNS[wc.ts_run]),
-        config=config_keys("seed", *TS_SETTING_KEYS),
+        config=config_keys("seed", *TS_DYNAMICS_KEYS),
     script:
         "../workflow/scripts/teacher_student_train.py"
 
@@ -70,8 +93,7 @@ rule teacher_student_prune:
         runtime=30,
     params:
         run=lambda wc: sorted_keys(TS_RUNS[wc.ts_run]),
-        config=config_keys("seed", *TS_SETTING_KEYS, "teacher_student.pruning"),
-        student="sgd",
+        config=config_keys("seed", "teacher_student.pruning"),
     script:
         "../workflow/scripts/teacher_student_prune.py"
 
@@ -90,42 +112,34 @@ rule teacher_student_prune_specialised:
         runtime=30,
     params:
         run=lambda wc: sorted_keys(TS_IDEAL[wc.ts_ideal]),
-        config=config_keys("seed", *TS_SETTING_KEYS, "teacher_student.pruning"),
-        student="specialised",
+        config=config_keys(
+            "seed",
+            "teacher_student.N",
+            "teacher_student.v_star",
+            "teacher_student.pruning",
+        ),
     script:
-        "../workflow/scripts/teacher_student_prune.py"
+        "../workflow/scripts/teacher_student_prune_specialised.py"
 
 
+# every MNIST network in one ensemble, one job; each network is then pruned by a job of its own
 rule teacher_student_mnist_train:
     input:
         mnist=rules.mnist.output[0],
     output:
-        network=TS_DIR / "mnist" / "network_{ts_network}.npz",
-        history=TS_DIR / "mnist" / "history_{ts_network}.parquet",
+        networks=TS_DIR / "mnist" / "networks.npz",
+        history=TS_DIR / "mnist_history.parquet",
     log:
-        LOGS / "teacher_student" / "mnist_train_{ts_network}.log",
+        LOGS / "teacher_student" / "mnist_train.log",
     conda:
         "../envs/torch.yaml"
-    threads: 1
+    threads: 4
     resources:
+        gpu=GPU_JOB,
         mem_mb=4000,
         runtime=60,
     params:
-        config=config_keys(
-            "seed",
-            *(
-                f"teacher_student.mnist.{key}"
-                for key in (
-                    "hidden",
-                    "n_train",
-                    "input_scaling",
-                    "lr",
-                    "momentum",
-                    "batch_size",
-                    "epochs",
-                )
-            ),
-        ),
+        config=config_keys("seed", "device", *TS_MNIST_TRAINING_KEYS),
     script:
         "../workflow/scripts/teacher_student_mnist_train.py"
 
@@ -133,7 +147,7 @@ rule teacher_student_mnist_train:
 rule teacher_student_mnist_prune:
     input:
         mnist=rules.mnist.output[0],
-        network=TS_DIR / "mnist" / "network_{ts_network}.npz",
+        networks=TS_DIR / "mnist" / "networks.npz",
     output:
         pruning=TS_DIR / "mnist" / "pruning_{ts_network}.parquet",
     log:
@@ -145,25 +159,13 @@ rule teacher_student_mnist_prune:
         mem_mb=4000,
         runtime=60,
     params:
-        config=config_keys(
-            "seed",
-            *(
-                f"teacher_student.mnist.{key}"
-                for key in (
-                    "input_scaling",
-                    "fit_samples",
-                    "kept_percent",
-                    "draws",
-                    "ridge",
-                    "dpp_jitter",
-                )
-            ),
-        ),
+        config=config_keys("seed", *TS_MNIST_PRUNING_KEYS),
     script:
         "../workflow/scripts/teacher_student_mnist_prune.py"
 
 
-# one table from the tables of every run, setting or network
+# one table from the tables of every run, setting or network (the MNIST training job writes
+# its history table itself)
 TS_TABLES = {
     "dynamics": expand(TS_DIR / "dynamics" / "{ts_run}.parquet", ts_run=TS_RUNS),
     "pruning": expand(TS_DIR / "pruning" / "{ts_run}.parquet", ts_run=TS_RUNS),
@@ -178,9 +180,6 @@ TS_TABLES = {
     ],
     "mnist_pruning": expand(
         TS_DIR / "mnist" / "pruning_{ts_network}.parquet", ts_network=TS_NETWORKS
-    ),
-    "mnist_history": expand(
-        TS_DIR / "mnist" / "history_{ts_network}.parquet", ts_network=TS_NETWORKS
     ),
 }
 

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from prunephase.core.config import ConfigError, validate_config
 from prunephase.teacher_student.dpp import (
     k_dpp_log_normaliser,
     k_dpp_probabilities,
     log_elementary_symmetric,
     sample_k_dpp,
 )
-from prunephase.teacher_student.experiments import Setting, prune, specialised_students
+from prunephase.teacher_student.experiments import prune, specialised_students
 from prunephase.teacher_student.order_parameters import generalisation_error, order_parameters
 from prunephase.teacher_student.pruning import (
     edge_reweighting,
@@ -26,6 +27,7 @@ from prunephase.teacher_student.pruning import (
     node_reweighting,
     random_edge_mask,
 )
+from prunephase.teacher_student.settings import Pruning, Run
 from prunephase.teacher_student.theory import (
     balanced_node_error_specialised,
     edge_pruned,
@@ -127,9 +129,9 @@ def test_edge_reweighting_is_least_squares():
     W = rng.normal(size=(3, 8))
     mask = rng.random((3, 8)) < 0.5
     mask[:, 0] = True
-    plain = edge_reweighting(W, mask, None)
+    plain = edge_reweighting(W, mask, None, ridge=0.0)
     np.testing.assert_array_equal(plain, np.where(mask, W, 0))
-    fitted = edge_reweighting(W, mask, cov)
+    fitted = edge_reweighting(W, mask, cov, ridge=0.0)
     assert np.all(fitted[~mask] == 0)
     for i in range(3):  # the population least-squares solution beats plain pruning on samples
         target = x @ W[i]
@@ -142,8 +144,8 @@ def test_edge_reweighting_is_least_squares():
 def test_random_edge_closed_form_matches_sampled_masks():
     """Specialised student at N = 2000, 200 Bernoulli masks per keep probability: the mask average
     of eps_g agrees with the closed form within 4 standard errors plus the O(1/N) bias."""
-    setting = Setting(K=6, M=2, sigma=0.0, t_max=1.0, N=2000)
-    st = specialised_students(setting, 0)
+    N = 2000
+    st = specialised_students(Run(K=6, M=2, t_max=1.0, sigma=0.0), N, 4.0, 0)
     W, v, Ws, vs = st["W"][0], st["v"][0], st["W_star"], st["v_star"]
     rng = np.random.default_rng(3)
     for c in (0.2, 0.5, 0.8):
@@ -153,7 +155,7 @@ def test_random_edge_closed_form_matches_sampled_masks():
         )  # fmt: skip
         closed = float(random_edge_error_specialised(c, 2, 3, 4.0))
         se = errs.std(ddof=1) / np.sqrt(len(errs))
-        assert abs(errs.mean() - closed) < 4 * se + 2 / setting.N, (c, errs.mean(), closed, se)
+        assert abs(errs.mean() - closed) < 4 * se + 2 / N, (c, errs.mean(), closed, se)
     # the closed form is eps_g at the mask-averaged order parameters: M v*^2 / 6 at c = 0
     op = specialised_student(2, 3, 4.0)
     for c in (0.0, 0.3, 1.0):
@@ -192,9 +194,10 @@ def test_node_pruning_of_specialised_student():
 
 
 def test_prune_table_is_consistent():
-    setting = Setting(K=4, M=2, sigma=0.0, t_max=1.0, N=100)
-    students = specialised_students(setting, 0)
-    table, maps = prune(setting, students, 0, masks=4, heatmap_fraction=0.5, student="specialised")
+    run = Run(K=4, M=2, t_max=1.0, sigma=0.0)
+    students = specialised_students(run, 100, 4.0, 0)
+    pruning = Pruning(masks=4, dpp_jitter=1e-6, heatmap_fraction=0.5)
+    table, maps = prune(run, students, pruning, 0, "specialised")
     assert set(table.method) == {
         "random_node", "importance_node", "dpp_node", "random_edge", "importance_edge",
     }  # fmt: skip
@@ -203,9 +206,8 @@ def test_prune_table_is_consistent():
     assert np.all(table.eps_g_mean >= -1e-12) and np.all(table.params_fraction <= 1.0)
     assert np.all(np.abs(table.params_fraction - table.kept_units / 4) < 0.02)
     assert set(maps.matrix) == {"Q", "R"} and len(maps) == 5 * (16 + 8)
-    with pytest.raises(ValueError, match="multiple"):
-        Setting.from_config(
-            {"N": 10, "eta": 0.5, "v_star": 4.0, "w_init_std": 1.0, "v_init_std": 1.0,
-             "replicas": 2, "record_points": 3, "ode_rtol": 1e-6, "pruning": {"dpp_jitter": 0}},
-            K=5, M=2, t_max=1.0, sigma=0.0,
-        )  # fmt: skip
+    with pytest.raises(ValueError, match="unknown student"):
+        prune(run, students, pruning, 0, "ideal")
+    # the specialised student needs K / M copies of each teacher unit: the schema says so
+    with pytest.raises(ConfigError, match=r"settings\[0\]\.K' = 5 must be a multiple of"):
+        validate_config({"teacher_student": {"settings": [{"M": 2, "K": 5, "t_max": 1.0}]}})

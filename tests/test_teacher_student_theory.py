@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prunephase.teacher_student.experiments import Setting, initial_networks, time_grid
+from prunephase.teacher_student.experiments import initial_networks, time_grid
 from prunephase.teacher_student.gaussian_averages import (
     activation,
     activation_derivative,
@@ -20,6 +20,7 @@ from prunephase.teacher_student.order_parameters import (
     generalisation_error,
     order_parameters,
 )
+from prunephase.teacher_student.settings import Dynamics, Run
 from prunephase.teacher_student.simulation import simulate_online_sgd
 
 
@@ -108,23 +109,26 @@ def test_ode_agrees_with_sgd_at_n500():
     """Small scale check of the theory: K = 4, M = 2, N = 500, up to t = 15 (7,500 steps), four
     replicas from the same initial state. The ODE lies within three replica standard deviations of
     the replica mean (plus 2% of eps_g for the O(1/N) bias) at every recorded time."""
-    setting = Setting(K=4, M=2, sigma=0.25, t_max=15.0, N=500, replicas=4, record_points=8)
-    W_star, v_star, W0, v0 = initial_networks(setting, 7)
-    times = time_grid(setting.t_max, setting.record_points, setting.N)
+    run = Run(K=4, M=2, t_max=15.0, sigma=0.25)
+    dynamics = Dynamics(N=500, eta=0.5, v_star=4.0, w_init_std=1.0, v_init_std=1.0, replicas=4,
+                        record_points=8, ode_rtol=1e-6)  # fmt: skip
+    W_star, v_star, W0, v0 = initial_networks(run, dynamics, 7)
+    times = time_grid(run.t_max, dynamics.record_points, dynamics.N)
     sims, _, _ = simulate_online_sgd(
-        W0, v0, W_star, v_star, setting.eta, setting.sigma, times, 4, np.random.default_rng(8)
+        W0, v0, W_star, v_star, dynamics.eta, run.sigma, times, 4, np.random.default_rng(8)
     )
-    ode = integrate_ode(order_parameters(W0, v0, W_star, v_star), setting.eta, setting.sigma, times)
+    start = order_parameters(W0, v0, W_star, v_star)
+    ode = integrate_ode(start, dynamics.eta, run.sigma, times, dynamics.ode_rtol)
     eps = np.stack([s.eps_g for s in sims])
     mean, std = eps.mean(0)[1:], eps.std(0, ddof=1)[1:]
     assert ode.eps_g[-1] < 0.5 * ode.eps_g[0]  # it learned something
     assert np.all(np.abs(ode.eps_g[1:] - mean) < 3 * std + 0.02 * ode.eps_g[1:])
     # and the ODE at the wrong learning rate does not
-    wrong = integrate_ode(order_parameters(W0, v0, W_star, v_star), 0.35, setting.sigma, times)
+    wrong = integrate_ode(start, 0.35, run.sigma, times, dynamics.ode_rtol)
     assert np.any(np.abs(wrong.eps_g[1:] - mean) > 3 * std + 0.02 * wrong.eps_g[1:])
 
 
 def test_integrate_ode_rejects_bad_times():
     op = OrderParameters(np.eye(2), np.zeros((2, 1)), np.eye(1), np.ones(2), np.ones(1))
     with pytest.raises(ValueError, match="increasing"):
-        integrate_ode(op, 0.5, 0.0, np.array([0.0, 2.0, 1.0]))
+        integrate_ode(op, 0.5, 0.0, np.array([0.0, 2.0, 1.0]), 1e-6)

@@ -8,48 +8,104 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from conftest import REPO, snakemake
 
-from prunephase.core.config import ConfigError, load_config
+from prunephase.core.config import ConfigError, load_config, settings
 from prunephase.core.notebooks import error_cells
 from prunephase.mnist import flatten_inputs
+from prunephase.nn.ensemble import forward
+from prunephase.nn.reference import train_reference
+from prunephase.nn.training import model_seeds
 from prunephase.teacher_student.claims import SUMMARY_COLUMNS
 from prunephase.teacher_student.experiments import DYNAMICS_COLUMNS, PRUNING_COLUMNS
 from prunephase.teacher_student.mnist_pruning import (
     PRUNING_COLUMNS as MNIST_COLUMNS,
 )
 from prunephase.teacher_student.mnist_pruning import (
-    Layers,
-    TrainingConfig,
+    STUDY_MNIST,
+    TRAINING_COLUMNS,
+    load_network,
+    mnist_network,
     prune_mnist,
-    train_mlp,
+    save_networks,
+    train_networks,
+    training_settings,
 )
+from prunephase.teacher_student.settings import MnistPruning, MnistTraining, TeacherStudent
 
 OUTPUTS = [f"results/notebooks/teacher_student/{n}.ipynb" for n in
            ("dynamics", "random_edge_theory", "pruning", "mnist")]  # fmt: skip
 
 
-def test_mnist_training_and_pruning(mnist):
-    x = flatten_inputs(mnist.train_images[:3000], "unit_interval")
-    xt = flatten_inputs(mnist.test_images[:1000], "unit_interval")
-    yt = mnist.test_labels[:1000]
-    config = TrainingConfig(hidden=(30, 20), lr=0.1, batch_size=50, epochs=2, n_train=2000)
-    model, history, subset = train_mlp(x, mnist.train_labels[:3000], xt, yt, config, 1, 0)
-    assert history.test_error.iloc[-1] < 0.5 < history.test_error.iloc[0]  # it learned
-    assert len(set(subset)) == 2000
-    layers = Layers.from_model(model)
-    table = prune_mnist(layers, x[subset[:500]].astype(float), xt.astype(float), yt,
-                        [30, 100], 2, 1e-3, 1e-6, 1, 0)  # fmt: skip
+TRAINING = MnistTraining(seeds=2, hidden=(30, 20), n_train=2000, input_scaling="unit_interval",
+                         lr=0.1, momentum=0.9, batch_size=50, epochs=2)  # fmt: skip
+PRUNING = MnistPruning(input_scaling="unit_interval", fit_samples=500, kept_percent=(30, 100),
+                       draws=2, ridge=1e-3, dpp_jitter=1e-6)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(mnist, tmp_path_factory):
+    """Two small networks trained as one ensemble, saved and loaded back."""
+    x = torch.from_numpy(flatten_inputs(mnist.train_images[:3000], "unit_interval"))
+    y = torch.from_numpy(mnist.train_labels[:3000].astype(np.int64))
+    xt = torch.from_numpy(flatten_inputs(mnist.test_images[:1000], "unit_interval"))
+    yt = torch.from_numpy(mnist.test_labels[:1000].astype(np.int64))
+    model, history, subsets = train_networks(x, y, xt, yt, TRAINING, 1)
+    path = tmp_path_factory.mktemp("mnist") / "networks.npz"
+    save_networks(model, subsets, path)
+    return x, y, xt, yt, model, history, subsets, path
+
+
+def test_mnist_training_and_pruning(trained):
+    x, _, xt, yt, model, history, subsets, path = trained
+    assert list(history.columns) == TRAINING_COLUMNS
+    assert len(history) == 2 * 3 and history.epoch.tolist() == [0, 1, 2] * 2
+    assert history[history.epoch == 0].train_loss.isna().all()
+    for _, curve in history.groupby("network"):
+        assert curve.test_error.iloc[-1] < 0.5 < curve.test_error.iloc[0]  # it learned
+    assert subsets.shape == (2, 2000) and all(len(set(s)) == 2000 for s in subsets)
+    assert len(set(subsets[0]) & set(subsets[1])) < 2000  # each network has its own subset
+    layers, subset = load_network(path, 1)
+    np.testing.assert_array_equal(subset, subsets[1])
+    assert [W.shape for W in layers.W] == [(30, 784), (20, 30), (10, 20)]
+    table = prune_mnist(layers, x[subset[:500]].double().numpy(), xt.double().numpy(), yt.numpy(),
+                        PRUNING, 1, 1)  # fmt: skip
     assert list(table.columns) == MNIST_COLUMNS
     assert table.test_error.between(0, 1).all()
     unpruned = table.test_error_unpruned.iloc[0]
+    # the saved network is the trained one (float64 here, float32 in training: a flip or two)
+    assert unpruned == pytest.approx(history[history.network == 1].test_error.iloc[-1], abs=2e-3)
     full = table[(table.kept_units == 30) & ~table.reweight]
     np.testing.assert_allclose(full.test_error, unpruned)  # 100% kept changes nothing
     pruned = table[table.kept_units == 9]
     assert pruned.test_error.max() > unpruned  # pruning 70% of the units costs something
     assert set(pruned.method) == {"random_node", "importance_node", "dpp_node", "random_edge",
                                   "importance_edge"}  # fmt: skip
+
+
+def test_mnist_network_is_the_torch_nn_model_trained_alone(trained):
+    """Network k of the ensemble is the plain torch.nn network of its own seeds (the trainer's
+    reference): sigmoid, Xavier-uniform, SGD with momentum, its own subset."""
+    x, y, xt, _, model, _, subsets, _ = trained
+    seeds = model_seeds(1, STUDY_MNIST, 1)
+    network = mnist_network(TRAINING)
+    reference = train_reference(x, y, torch.from_numpy(subsets[1]), 0.0, seeds, network,
+                                training_settings(TRAINING))  # fmt: skip
+    with torch.no_grad():
+        expected = reference(xt, [torch.ones(h) for h in TRAINING.hidden])
+        logits = forward(model.select(1), xt.unsqueeze(0))[0]
+    torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("path", ["config.yaml", "config/paper.yaml", "tests/configs/tiny.yaml"])
+def test_settings_take_every_shipped_config(path):
+    """The settings class of the whole section has a field for every key, and nothing else."""
+    section = load_config(REPO / path)["teacher_student"]
+    ts = settings(TeacherStudent, section)
+    assert len(ts.settings) == len(section["settings"]) and ts.mnist.seeds >= 1
+    assert ts.mnist.hidden == tuple(section["mnist"]["hidden"])
 
 
 def test_config_errors_name_the_key(tmp_path):
@@ -74,10 +130,11 @@ def test_paper_scale_dag(tmp_path):
     )  # fmt: skip
     stats = result.stdout[result.stdout.index("Job stats:") :]
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
-    # 2 settings x 2 noise levels trained and pruned, 2 ideal students, 5 MNIST networks
+    # 2 settings x 2 noise levels trained and pruned, 2 ideal students
     assert counts["teacher_student_train"] == 4 and counts["teacher_student_prune"] == 4
     assert counts["teacher_student_prune_specialised"] == 2
-    assert counts["teacher_student_mnist_train"] == 5 and counts["teacher_student_mnist_prune"] == 5
+    # the 5 MNIST networks trained as one ensemble, one job, each pruned by a job of its own
+    assert counts["teacher_student_mnist_train"] == 1 and counts["teacher_student_mnist_prune"] == 5
     assert counts["notebook_teacher_student_pruning"] == 1
     assert counts["teacher_student_claims"] == 1
 
@@ -103,3 +160,19 @@ def test_tiny_run(tiny_run):
     for stem in ("ode_vs_sgd", "random_edge_closed_form", "pruning_comparisons", "heatmaps",
                  "mnist_pruning"):  # fmt: skip
         assert (results / "figures/teacher_student" / f"{stem}.png").stat().st_size > 10_000
+
+
+@pytest.mark.workflow
+def test_a_pruning_key_does_not_rerun_training(tiny_run, tmp_path):
+    """Training jobs get only the keys they read: new pruning settings rerun only the pruning."""
+    config = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    config["teacher_student"]["pruning"]["dpp_jitter"] = 1e-5
+    config["teacher_student"]["mnist"]["dpp_jitter"] = 1e-5
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(config))
+    result = snakemake("-n", "--directory", str(tiny_run), "--configfile", str(changed))
+    stats = result.stdout[result.stdout.index("Job stats:") :]
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M)}
+    assert counts["teacher_student_prune"] == 2 and counts["teacher_student_prune_specialised"] == 1
+    assert counts["teacher_student_mnist_prune"] == 1
+    assert "teacher_student_train" not in counts and "teacher_student_mnist_train" not in counts

@@ -1,35 +1,31 @@
-"""Snakemake job: train one 784-500-500-10 sigmoid network on MNIST for the pruning study."""
+"""Snakemake job: train every sigmoid MNIST network of the pruning study, as one ensemble."""
 
 import torch
 
+from prunephase.core.config import settings
+from prunephase.core.devices import claim_gpus
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
-from prunephase.mnist import flatten_inputs, load_npz
-from prunephase.teacher_student.mnist_pruning import Layers, TrainingConfig, save_network, train_mlp
+from prunephase.mnist import inputs, load_npz
+from prunephase.nn.training import resolve_device
+from prunephase.teacher_student.mnist_pruning import save_networks, train_networks
+from prunephase.teacher_student.settings import MnistTraining
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
+    claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
     config = snakemake.params.config
-    opts = config["teacher_student"]["mnist"]
+    training = settings(MnistTraining, config["teacher_student"]["mnist"])
+    device = resolve_device(config["device"])
     mnist = load_npz(snakemake.input.mnist)
-    scaling = opts["input_scaling"]
-    x_train = flatten_inputs(mnist.train_images, scaling, reference=mnist.train_images)
-    x_test = flatten_inputs(mnist.test_images, scaling, reference=mnist.train_images)
-    training = TrainingConfig(
-        hidden=tuple(opts["hidden"]), lr=opts["lr"], momentum=opts["momentum"],
-        batch_size=opts["batch_size"], epochs=opts["epochs"], n_train=opts["n_train"],
-    )  # fmt: skip
-    network = int(snakemake.wildcards.ts_network)
-    model, history, subset = train_mlp(
-        x_train,
-        mnist.train_labels,
-        x_test,
-        mnist.test_labels,
-        training,
-        config["seed"],
-        network,
+    x, y, x_test, y_test = (
+        torch.from_numpy(a).to(device)
+        for split in ("train", "test")
+        for a in inputs(mnist, split, training.input_scaling)
     )
-    save_network(Layers.from_model(model), subset, snakemake.output.network)
+    model, history, subsets = train_networks(x, y, x_test, y_test, training, config["seed"])
+    save_networks(model, subsets, snakemake.output.networks)
     write_parquet(history, snakemake.output.history)
+    log.info("final test error:\n%s", history[history.epoch == history.epoch.max()].to_string())

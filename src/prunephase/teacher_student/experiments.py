@@ -1,20 +1,32 @@
 """The teacher-student experiments of the workflow: training (ODE and SGD) and pruning tables.
 
-Seeds: the teacher and the initial student of a setting derive from ``(seed, STUDY, K, M)``, so the
-noiseless and the noisy runs start from the same networks; the SGD input streams from
-``(seed, STUDY, K, M, sigma_key, 0)``; the pruning masks of replica ``r``, method ``m`` and ``k``
-kept units from ``(seed, STUDY, K, M, sigma_key, 1, r, m, k)``, with
-``sigma_key = round(1e6 sigma)``.
+Seeds: every random stream is a :mod:`prunephase.core.seeds` stream under the root seed, named by
+``(STUDY, K, M, ...)``:
+
+``(STUDY, K, M)``
+    the teacher and the initial student, so the noiseless and the noisy runs start from the same
+    networks;
+``(STUDY, K, M, INPUTS, sigma)``
+    the inputs and label noise of the SGD replicas at noise level sigma;
+``(STUDY, K, M, MASKS, sigma, r, m, k)``
+    the pruning masks of trained replica ``r``, method ``m`` (its index in
+    :data:`~prunephase.teacher_student.pruning.METHODS`) and ``k`` kept units;
+``(STUDY, K, M, IDEAL_TEACHER)``
+    the orthogonal teacher of the ideal specialised student;
+``(STUDY, K, M, IDEAL_MASKS, r, m, k)``
+    the pruning masks of the ideal specialised student (``r = 0``).
+
+sigma enters as a float (the core encodes it as ``round(1e6 sigma)``). The streams of the ideal
+student are their own, so its masks are not those of the noiseless trained replica 0.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from prunephase.core.io import atomic_path
+from prunephase.core.seeds import generator
 from prunephase.teacher_student.ode import integrate_ode
 from prunephase.teacher_student.order_parameters import (
     OrderParameters,
@@ -32,11 +44,16 @@ from prunephase.teacher_student.pruning import (
     node_subsets,
     random_edge_mask,
 )
+from prunephase.teacher_student.settings import Dynamics, Pruning, Run, SpecialisedPruning
 from prunephase.teacher_student.simulation import simulate_online_sgd
 from prunephase.teacher_student.theory import edge_pruned, node_pruned
 
-#: identifies this study in the seed sequences (paper C)
+#: identifies this study in the seed keys (paper C)
 STUDY = 3
+#: what a stream of a setting is for: the key element after ``(STUDY, K, M)``
+INPUTS, MASKS, IDEAL_TEACHER, IDEAL_MASKS = 0, 1, 2, 3
+#: the kinds of pruned student (the ``student`` column)
+STUDENTS = ("sgd", "specialised")
 
 DYNAMICS_COLUMNS = ["K", "M", "sigma", "source", "replica", "t", "eps_g"]
 PRUNING_COLUMNS = [
@@ -57,45 +74,6 @@ HEATMAP_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One teacher-student configuration (values of the ``teacher_student`` config section)."""
-
-    K: int
-    M: int
-    sigma: float
-    t_max: float
-    N: int = 500
-    eta: float = 0.5
-    v_star: float = 4.0
-    w_init_std: float = 1.0
-    v_init_std: float = 1.0
-    replicas: int = 4
-    record_points: int = 40
-    ode_rtol: float = 1e-6
-    dpp_jitter: float = 1e-6
-
-    @property
-    def sigma_key(self) -> int:
-        return round(1e6 * self.sigma)
-
-    @classmethod
-    def from_config(cls, section: dict, K: int, M: int, t_max: float, sigma: float) -> Setting:
-        """The setting ``(K, M, t_max)`` at noise ``sigma`` of the ``teacher_student`` section."""
-        if K % M:
-            raise ValueError(
-                f"teacher_student.settings: K = {K} is not a multiple of M = {M}; the specialised "
-                "student has K / M copies of each teacher unit"
-            )
-        return cls(
-            K=K, M=M, sigma=sigma, t_max=t_max, N=section["N"], eta=section["eta"],
-            v_star=section["v_star"], w_init_std=section["w_init_std"],
-            v_init_std=section["v_init_std"], replicas=section["replicas"],
-            record_points=section["record_points"], ode_rtol=section["ode_rtol"],
-            dpp_jitter=section["pruning"]["dpp_jitter"],
-        )  # fmt: skip
-
-
 def time_grid(t_max: float, points: int, N: int) -> np.ndarray:
     """0 and ``points`` log-spaced times up to ``t_max`` (units of N steps), on the 1/N lattice."""
     t = np.geomspace(min(1.0, t_max), t_max, points)
@@ -104,50 +82,48 @@ def time_grid(t_max: float, points: int, N: int) -> np.ndarray:
 
 
 def initial_networks(
-    setting: Setting, seed: int
+    run: Run, dynamics: Dynamics, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Teacher ``(W*, v*)`` and initial student ``(W0, v0)``: ``W* ~ N(0, 1)``, ``v* = v_star``,
-    ``W0 ~ N(0, w_init_std^2)``, ``v0 ~ N(0, v_init_std^2)``, elementwise."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, STUDY, setting.K, setting.M]))
-    W_star = rng.standard_normal((setting.M, setting.N))
-    v_star = np.full(setting.M, setting.v_star)
-    W0 = setting.w_init_std * rng.standard_normal((setting.K, setting.N))
-    v0 = setting.v_init_std * rng.standard_normal(setting.K)
+    ``W0 ~ N(0, w_init_std^2)``, ``v0 ~ N(0, v_init_std^2)``, elementwise.
+
+    Returns
+    -------
+    W_star, v_star, W0, v0
+        Shapes (M, N), (M,), (K, N), (K,).
+    """
+    rng = generator(seed, STUDY, run.K, run.M)
+    W_star = rng.standard_normal((run.M, dynamics.N))
+    v_star = np.full(run.M, dynamics.v_star)
+    W0 = dynamics.w_init_std * rng.standard_normal((run.K, dynamics.N))
+    v0 = dynamics.v_init_std * rng.standard_normal(run.K)
     return W_star, v_star, W0, v0
 
 
-def train(setting: Setting, seed: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Train ``setting.replicas`` students by online SGD and integrate the ODE from the same start.
+def train(run: Run, dynamics: Dynamics, seed: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Train ``dynamics.replicas`` students by online SGD and integrate the ODE from the same start.
 
     Returns
     -------
     dynamics
-        Table with columns ``K, M, sigma`` (the setting), ``source`` ("ode" or "sgd"), ``replica``
+        Table with columns ``K, M, sigma`` (the run), ``source`` ("ode" or "sgd"), ``replica``
         (-1 for the ODE), ``t`` (time in units of N steps), ``eps_g`` (generalisation error).
     students
         Arrays ``W`` (replicas, K, N), ``v`` (replicas, K), ``W_star`` (M, N), ``v_star`` (M,) of
         the trained students and their teacher, and ``ode_Q``, ``ode_R``, ``ode_v``: the ODE's final
         order parameters.
     """
-    W_star, v_star, W0, v0 = initial_networks(setting, seed)
-    times = time_grid(setting.t_max, setting.record_points, setting.N)
-    rng = np.random.default_rng(
-        np.random.SeedSequence([seed, STUDY, setting.K, setting.M, setting.sigma_key, 0])
-    )
+    W_star, v_star, W0, v0 = initial_networks(run, dynamics, seed)
+    times = time_grid(run.t_max, dynamics.record_points, dynamics.N)
+    rng = generator(seed, STUDY, run.K, run.M, INPUTS, float(run.sigma))
     trajectories, W, v = simulate_online_sgd(
-        W0, v0, W_star, v_star, setting.eta, setting.sigma, times, setting.replicas, rng
+        W0, v0, W_star, v_star, dynamics.eta, run.sigma, times, dynamics.replicas, rng
     )
     ode = integrate_ode(
-        order_parameters(W0, v0, W_star, v_star),
-        setting.eta,
-        setting.sigma,
-        times,
-        setting.ode_rtol,
+        order_parameters(W0, v0, W_star, v_star), dynamics.eta, run.sigma, times, dynamics.ode_rtol
     )
-    frames = [_dynamics_frame(setting, "ode", -1, ode.t, ode.eps_g)]
-    frames += [
-        _dynamics_frame(setting, "sgd", r, tr.t, tr.eps_g) for r, tr in enumerate(trajectories)
-    ]
+    frames = [_dynamics_frame(run, "ode", -1, ode.t, ode.eps_g)]
+    frames += [_dynamics_frame(run, "sgd", r, tr.t, tr.eps_g) for r, tr in enumerate(trajectories)]
     students = {
         "W": W, "v": v, "W_star": W_star, "v_star": v_star,
         "ode_Q": ode.Q[-1], "ode_R": ode.R[-1], "ode_v": ode.v[-1],
@@ -155,26 +131,33 @@ def train(setting: Setting, seed: int) -> tuple[pd.DataFrame, dict[str, np.ndarr
     return pd.concat(frames, ignore_index=True), students
 
 
-def specialised_students(setting: Setting, seed: int) -> dict[str, np.ndarray]:
+def specialised_students(run: Run, N: int, v_star: float, seed: int) -> dict[str, np.ndarray]:
     """The ideal specialised student as weights: ``z = K / M`` exact copies of each teacher unit,
     ``v = v* / z``, with teacher rows orthogonal and of squared norm N (so ``T = I`` exactly).
 
-    Returns arrays in the layout of :func:`train`'s students (one replica).
+    ``K`` is a multiple of ``M`` (the schema checks it before any job).
+
+    Returns
+    -------
+    dict
+        Arrays in the layout of :func:`train`'s students, one replica: ``W`` (1, K, N), ``v``
+        (1, K), ``W_star`` (M, N), ``v_star`` (M,).
     """
-    if setting.K % setting.M:
-        raise ValueError(f"K = {setting.K} is not a multiple of M = {setting.M}")
-    copies = setting.K // setting.M
-    rng = np.random.default_rng(np.random.SeedSequence([seed, STUDY, setting.K, setting.M, 2]))
-    basis, _ = np.linalg.qr(rng.standard_normal((setting.N, setting.M)))
-    W_star = np.sqrt(setting.N) * basis.T
+    copies = run.K // run.M
+    rng = generator(seed, STUDY, run.K, run.M, IDEAL_TEACHER)
+    basis, _ = np.linalg.qr(rng.standard_normal((N, run.M)))
+    W_star = np.sqrt(N) * basis.T
     W = np.repeat(W_star, copies, axis=0)
-    v = np.full(setting.K, setting.v_star / copies)
-    return {
-        "W": W[None],
-        "v": v[None],
-        "W_star": W_star,
-        "v_star": np.full(setting.M, setting.v_star),
-    }
+    v = np.full(run.K, v_star / copies)
+    return {"W": W[None], "v": v[None], "W_star": W_star, "v_star": np.full(run.M, v_star)}
+
+
+def prune_specialised(
+    run: Run, ideal: SpecialisedPruning, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`prune` of the ideal specialised student (:func:`specialised_students`) of ``run``."""
+    students = specialised_students(run, ideal.N, ideal.v_star, seed)
+    return prune(run, students, ideal.pruning, seed, "specialised")
 
 
 def save_students(students: dict[str, np.ndarray], path) -> None:
@@ -189,12 +172,12 @@ def load_students(path) -> dict[str, np.ndarray]:
         return {name: archive[name] for name in archive.files}
 
 
-def _dynamics_frame(setting: Setting, source: str, replica: int, t, eps) -> pd.DataFrame:
+def _dynamics_frame(run: Run, source: str, replica: int, t, eps) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "K": setting.K,
-            "M": setting.M,
-            "sigma": setting.sigma,
+            "K": run.K,
+            "M": run.M,
+            "sigma": run.sigma,
             "source": source,
             "replica": replica,
             "t": np.asarray(t, float),
@@ -204,20 +187,14 @@ def _dynamics_frame(setting: Setting, source: str, replica: int, t, eps) -> pd.D
 
 
 def _mask_rng(
-    setting: Setting, seed: int, replica: int, method: str, k: int
+    run: Run, seed: int, student: str, replica: int, method: str, k: int
 ) -> np.random.Generator:
-    key = [
-        seed,
-        STUDY,
-        setting.K,
-        setting.M,
-        setting.sigma_key,
-        1,
-        replica,
-        METHODS.index(method),
-        k,
-    ]
-    return np.random.default_rng(np.random.SeedSequence(key))
+    """The stream of the masks of one student, method and number of kept units (see the module
+    docstring); with and without reweighting a budget gets the same masks."""
+    where = (METHODS.index(method), k)
+    if student == "specialised":
+        return generator(seed, STUDY, run.K, run.M, IDEAL_MASKS, replica, *where)
+    return generator(seed, STUDY, run.K, run.M, MASKS, float(run.sigma), replica, *where)
 
 
 def pruned_students(
@@ -230,11 +207,22 @@ def pruned_students(
     masks: int,
     reweight: bool,
     rng: np.random.Generator,
-    dpp_jitter: float = 1e-6,
+    dpp_jitter: float,
 ) -> list[OrderParameters]:
     """Order parameters of the pruned students: one per mask for random and DPP methods, one for
     importance methods. Edge methods keep the matched number of weights (see
     :func:`~prunephase.teacher_student.pruning.matched_edges_per_unit`).
+
+    Parameters
+    ----------
+    W, v
+        The student, shapes (K, N) and (K,).
+    W_star, v_star
+        Its teacher, shapes (M, N) and (M,).
+    masks
+        Draws for random and DPP methods.
+    dpp_jitter
+        Relative jitter of the DPP kernel's diagonal (:func:`~.pruning.dpp_kernel`).
     """
     K, N = W.shape
     op = order_parameters(W, v, W_star, v_star)
@@ -257,14 +245,26 @@ def pruned_students(
 
 
 def prune(
-    setting: Setting,
+    run: Run,
     students: dict[str, np.ndarray],
+    pruning: Pruning,
     seed: int,
-    masks: int,
-    heatmap_fraction: float,
-    student: str = "sgd",
+    student: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every pruning method, with and without reweighting, at every matched parameter count.
+
+    Parameters
+    ----------
+    run
+        The setting and noise level the students belong to.
+    students
+        Arrays of :func:`train` (or :func:`specialised_students`): ``W`` (replicas, K, N), ``v``
+        (replicas, K), ``W_star`` (M, N), ``v_star`` (M,).
+    pruning
+        Masks per budget, DPP jitter, heat-map fraction.
+    student
+        ``"sgd"`` for trained students, ``"specialised"`` for the ideal one (:data:`STUDENTS`);
+        it names the students in the tables and selects their mask streams.
 
     Returns
     -------
@@ -275,13 +275,15 @@ def prune(
         ``params_fraction`` (over ``KN + K``), ``eps_g_mean`` and ``eps_g_se`` (mean and standard
         error over ``masks`` masks; se 0 for the deterministic importance methods),
         ``masks``, ``eps_g_unpruned`` (the replica's error before pruning), with ``K, M, sigma``
-        and ``student`` ("sgd" for trained students, "specialised" for the ideal one).
+        and ``student``.
     heatmaps
         Long table of the mask-averaged pruned ``Q`` (K, K) and ``R`` (K, M) of replica 0 at
         ``kept_units = round(heatmap_fraction K)``, without reweighting, with removed units as
         zero rows: columns ``K, M, sigma, student, method, kept_units, matrix`` ("Q" or "R"),
         ``row``, ``col``, ``value``; units are ordered by the teacher unit they overlap most.
     """
+    if student not in STUDENTS:
+        raise ValueError(f"unknown student {student!r}; known: {STUDENTS}")
     W, v, W_star, v_star = students["W"], students["v"], students["W_star"], students["v_star"]
     replicas, K, N = W.shape
     total = node_parameter_count(K, N)
@@ -293,41 +295,44 @@ def prune(
                 e = N if method in NODE_METHODS else matched_edges_per_unit(k, K, N)
                 params = node_parameter_count(k, N) if method in NODE_METHODS else K * e + K
                 for reweight in (False, True):
-                    rng = _mask_rng(setting, seed, r, method, k)
+                    rng = _mask_rng(run, seed, student, r, method, k)
                     ops = pruned_students(
-                        method, W[r], v[r], W_star, v_star, k, masks, reweight, rng,
-                        setting.dpp_jitter,
+                        method, W[r], v[r], W_star, v_star, k, pruning.masks, reweight, rng,
+                        pruning.dpp_jitter,
                     )  # fmt: skip
                     errs = np.array([generalisation_error(o) for o in ops])
                     se = errs.std(ddof=1) / np.sqrt(len(errs)) if len(errs) > 1 else 0.0
                     rows.append(
-                        (K, setting.M, setting.sigma, student, r, method, reweight, k, e, params,
+                        (K, run.M, run.sigma, student, r, method, reweight, k, e, params,
                          params / total, errs.mean(), se, len(errs), eps0)
                     )  # fmt: skip
-    pruning = pd.DataFrame(rows, columns=PRUNING_COLUMNS)
-    heatmaps = _heatmaps(setting, W[0], v[0], W_star, v_star, seed, masks, heatmap_fraction)
+    table = pd.DataFrame(rows, columns=PRUNING_COLUMNS)
+    heatmaps = _heatmaps(run, W[0], v[0], W_star, v_star, seed, pruning, student)
     heatmaps.insert(3, "student", student)
-    return pruning, heatmaps
+    return table, heatmaps
 
 
-def _heatmaps(setting, W, v, W_star, v_star, seed, masks, fraction) -> pd.DataFrame:
+def _heatmaps(
+    run: Run, W, v, W_star, v_star, seed: int, pruning: Pruning, student: str
+) -> pd.DataFrame:
     K, N = W.shape
-    k = int(min(K, max(1, round(fraction * K))))
+    k = int(min(K, max(1, round(pruning.heatmap_fraction * K))))
     op = order_parameters(W, v, W_star, v_star)
     order = np.lexsort((-np.abs(op.R).max(axis=1), np.abs(op.R).argmax(axis=1)))
     rows = []
     for method in METHODS:
-        rng = _mask_rng(setting, seed, 0, method, k)
-        Q_sum, R_sum, count = np.zeros((K, K)), np.zeros((K, setting.M)), 0
+        # replica 0's masks at this budget, as in the pruning table
+        rng = _mask_rng(run, seed, student, 0, method, k)
+        Q_sum, R_sum, count = np.zeros((K, K)), np.zeros((K, run.M)), 0
         if method in NODE_METHODS:
-            kernel = dpp_kernel(op.Q, setting.dpp_jitter)
-            for kept in node_subsets(method, kernel, np.abs(v), k, masks, rng):
+            kernel = dpp_kernel(op.Q, pruning.dpp_jitter)
+            for kept in node_subsets(method, kernel, np.abs(v), k, pruning.masks, rng):
                 Q_sum[np.ix_(kept, kept)] += op.Q[np.ix_(kept, kept)]
                 R_sum[kept] += op.R[kept]
                 count += 1
         else:
             for o in pruned_students(
-                method, W, v, W_star, v_star, k, masks, False, rng, setting.dpp_jitter
+                method, W, v, W_star, v_star, k, pruning.masks, False, rng, pruning.dpp_jitter
             ):
                 Q_sum += o.Q
                 R_sum += o.R
@@ -337,12 +342,12 @@ def _heatmaps(setting, W, v, W_star, v_star, seed, masks, fraction) -> pd.DataFr
             if name == "Q":
                 mat = mat[:, order]
             for (i, j), value in np.ndenumerate(mat):
-                rows.append((K, setting.M, setting.sigma, method, k, name, i, j, value))
+                rows.append((K, run.M, run.sigma, method, k, name, i, j, value))
     return pd.DataFrame(rows, columns=[c for c in HEATMAP_COLUMNS if c != "student"])
 
 
 __all__ = [
-    "DYNAMICS_COLUMNS", "EDGE_METHODS", "HEATMAP_COLUMNS", "PRUNING_COLUMNS", "Setting",
-    "initial_networks", "load_students", "prune", "save_students",
-    "specialised_students", "pruned_students", "time_grid", "train",
+    "DYNAMICS_COLUMNS", "EDGE_METHODS", "HEATMAP_COLUMNS", "PRUNING_COLUMNS", "STUDENTS",
+    "initial_networks", "load_students", "prune", "prune_specialised", "pruned_students",
+    "save_students", "specialised_students", "time_grid", "train",
 ]  # fmt: skip

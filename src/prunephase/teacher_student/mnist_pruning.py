@@ -1,8 +1,10 @@
 """Pruning the first hidden layer of a sigmoid MLP on MNIST by every method (paper C, real data).
 
-The network is 784-500-500-10 with sigmoid hidden units, Xavier-uniform weights and zero biases,
-trained by SGD with momentum on the mean cross-entropy. Its first hidden layer (``W1`` (500, 784),
-``b1``) is pruned at matched first-layer parameter counts (see
+The network is 784-500-500-10 at paper scale (``teacher_student.mnist.hidden``) with sigmoid hidden
+units, Xavier-uniform weights and zero biases, trained by SGD with momentum on the mean
+cross-entropy with the project's ensemble trainer (:func:`prunephase.nn.training.train_ensemble`:
+every network of the study in one ensemble, each with its own seeds). The first hidden layer of
+each (``W1`` (500, 784), ``b1``) is pruned at matched first-layer parameter counts (see
 :mod:`prunephase.teacher_student.pruning`), with and without reweighting, and the test error is
 measured.
 
@@ -29,6 +31,16 @@ import pandas as pd
 import torch
 
 from prunephase.core.io import atomic_path
+from prunephase.core.seeds import generator
+from prunephase.mnist import MNIST, flatten_inputs, inputs
+from prunephase.nn.ensemble import MLPEnsemble, Network, forward
+from prunephase.nn.training import (
+    SGD,
+    TrainingSettings,
+    draw_subsets,
+    model_seeds,
+    train_ensemble,
+)
 from prunephase.teacher_student.pruning import (
     EDGE_METHODS,
     METHODS,
@@ -42,11 +54,15 @@ from prunephase.teacher_student.pruning import (
     node_subsets,
     random_edge_mask,
 )
+from prunephase.teacher_student.settings import MnistPruning, MnistTraining
 
 log = logging.getLogger("prunephase")
 
-#: identifies this study in the seed sequences (paper C, MNIST part)
-STUDY = 31
+#: identifies this study in the seed keys (paper C, MNIST part): network k trains with
+#: ``model_seeds(seed, STUDY_MNIST, k)``, its pruning masks use the streams
+#: ``(STUDY_MNIST, k, MASKS, m, kept units)`` (see :mod:`prunephase.core.seeds`)
+STUDY_MNIST = 31
+MASKS = 1
 
 TRAINING_COLUMNS = ["network", "epoch", "train_loss", "test_error"]
 PRUNING_COLUMNS = [
@@ -55,114 +71,146 @@ PRUNING_COLUMNS = [
 ]  # fmt: skip
 
 
-@dataclass(frozen=True)
-class TrainingConfig:
-    """SGD settings of the MNIST network (``teacher_student.mnist`` config section)."""
-
-    hidden: tuple[int, ...] = (500, 500)
-    lr: float = 1e-3
-    momentum: float = 0.9
-    batch_size: int = 1000
-    epochs: int = 10
-    n_train: int = 60000
+def mnist_network(training: MnistTraining, n_in: int = 784, n_out: int = 10) -> Network:
+    """The sigmoid MLP ``n_in -> hidden -> n_out``: Xavier-uniform weights, zero initial biases
+    (trained)."""
+    return Network(sizes=(n_in, *training.hidden, n_out), activation="sigmoid",
+                   init="xavier_uniform", bias=True)  # fmt: skip
 
 
-def build_mlp(sizes: list[int], seed: int) -> torch.nn.Sequential:
-    """Sigmoid MLP with layer sizes ``sizes`` (e.g. [784, 500, 500, 10]), Xavier-uniform weights and
-    zero biases."""
-    generator = torch.Generator().manual_seed(seed)
-    layers: list[torch.nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-        linear = torch.nn.Linear(n_in, n_out)
-        torch.nn.init.xavier_uniform_(linear.weight, generator=generator)
-        torch.nn.init.zeros_(linear.bias)
-        layers.append(linear)
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.Sigmoid())
-    return torch.nn.Sequential(*layers)
+def training_settings(training: MnistTraining) -> TrainingSettings:
+    """SGD with momentum on the mean cross-entropy, ``epochs`` full passes, no dropout."""
+    return TrainingSettings(
+        optimiser=SGD(lr=training.lr, momentum=training.momentum),
+        loss="cross_entropy",
+        batch_size=training.batch_size,
+        epochs=training.epochs,
+        min_steps=0,
+        snapshots=(1.0,),
+        rescale=True,  # no dropout: without effect
+    )
 
 
-def train_mlp(
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_test: np.ndarray,
-    y_test: np.ndarray,
-    config: TrainingConfig,
+@torch.no_grad()
+def error_rates(model: MLPEnsemble, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Fraction of misclassified images of every network, shape (M,); ``x`` (T, n_in), ``y``
+    (T,) on the model's device."""
+    logits = forward(model, x.expand(model.n_models, -1, -1))
+    return (logits.argmax(dim=2) != y).float().mean(dim=1).cpu().numpy()
+
+
+def train_networks(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    training: MnistTraining,
     seed: int,
-    network: int,
-) -> tuple[torch.nn.Sequential, pd.DataFrame, np.ndarray]:
-    """Train network number ``network``; its training subset (``n_train`` images), initialisation
-    and batch order derive from ``(seed, STUDY, network)``.
+) -> tuple[MLPEnsemble, pd.DataFrame, np.ndarray]:
+    """Train the ``training.seeds`` networks as one ensemble (:func:`~prunephase.nn.training.
+    train_ensemble`), measuring the test error after every epoch.
+
+    Network k has the seeds ``model_seeds(seed, STUDY_MNIST, k)``: its initialisation, its
+    training subset of ``n_train`` images (a uniform draw, in random order) and its batch order.
+
+    Parameters
+    ----------
+    x, y
+        All training images (60000, 784) float32 and labels (60000,) int64, on the training
+        device.
+    x_test, y_test
+        Test images (T, 784) and labels (T,), same device.
 
     Returns
     -------
     model
-        The trained network.
+        The trained networks, on the CPU.
     history
-        Columns ``network, epoch, train_loss`` (mean cross-entropy over the epoch's batches) and
-        ``test_error`` (fraction misclassified), one row per epoch plus epoch 0 (initial).
-    subset
-        Indices of the training images used, in a random order (shape (n_train,)).
+        Columns ``network, epoch, train_loss`` (mean cross-entropy over the epoch's images, NaN at
+        epoch 0) and ``test_error`` (fraction misclassified), one row per network and epoch,
+        epoch 0 the initial network.
+    subsets
+        Each network's training-image indices in their random order, shape (M, n_train).
     """
-    seeds = np.random.SeedSequence([seed, STUDY, network]).generate_state(3)
-    rng = np.random.default_rng(seeds[0])
-    subset = rng.permutation(len(x_train))[: config.n_train]
-    x = torch.as_tensor(x_train[subset], dtype=torch.float32)
-    y = torch.as_tensor(y_train[subset], dtype=torch.long)
-    model = build_mlp([x.shape[1], *config.hidden, 10], int(seeds[1]))
-    optimiser = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
-    order = torch.Generator().manual_seed(int(seeds[2]))
-    history = [(network, 0, float("nan"), _error(model, x_test, y_test))]
-    for epoch in range(1, config.epochs + 1):
-        losses = []
-        for batch in torch.randperm(len(x), generator=order).split(config.batch_size):
-            optimiser.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(x[batch]), y[batch])
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
-        history.append((network, epoch, float(np.mean(losses)), _error(model, x_test, y_test)))
-        log.info("network %d epoch %d: loss %.4f, test error %.4f", *history[-1])
-    return model, pd.DataFrame(history, columns=TRAINING_COLUMNS), subset
+    seeds = [model_seeds(seed, STUDY_MNIST, k) for k in range(training.seeds)]
+    subsets = draw_subsets(seeds, training.n_train, len(x))
+    errors: list[np.ndarray] = []
 
+    def record(epoch: int, model: MLPEnsemble) -> None:
+        errors.append(error_rates(model, x_test, y_test))
+        log.info("epoch %d: test error %s", epoch, np.array2string(errors[-1], precision=4))
 
-@torch.no_grad()
-def _error(model: torch.nn.Module, x: np.ndarray, y: np.ndarray) -> float:
-    logits = model(torch.as_tensor(x, dtype=torch.float32))
-    return float((logits.argmax(1).numpy() != y).mean())
+    trained = train_ensemble(
+        x, y, subsets, [0.0] * training.seeds, seeds, mnist_network(training, x.shape[1]),
+        training_settings(training), progress=True, on_epoch=record,
+    )  # fmt: skip
+    losses = np.vstack([np.full(training.seeds, np.nan), trained.train_loss])  # (epochs + 1, M)
+    epochs, nets = np.meshgrid(np.arange(len(errors)), np.arange(training.seeds), indexing="ij")
+    history = pd.DataFrame(
+        {
+            "network": nets.ravel(),
+            "epoch": epochs.ravel(),
+            "train_loss": losses.ravel(),
+            "test_error": np.stack(errors).ravel(),
+        }
+    ).sort_values(["network", "epoch"], ignore_index=True)
+    return trained.snapshots[1.0], history, subsets.numpy()
 
 
 @dataclass(frozen=True)
 class Layers:
-    """Weights of the trained network in float64: ``W[l]`` (n_out, n_in), ``b[l]`` (n_out,)."""
+    """Weights of one trained network in float64: ``W[l]`` (n_out, n_in), ``b[l]`` (n_out,)."""
 
     W: list[np.ndarray]
     b: list[np.ndarray]
 
-    @classmethod
-    def from_model(cls, model: torch.nn.Sequential) -> Layers:
-        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-        return cls(
-            [m.weight.detach().double().numpy() for m in linears],
-            [m.bias.detach().double().numpy() for m in linears],
-        )
 
+def save_networks(model: MLPEnsemble, subsets: np.ndarray, path) -> None:
+    """Write every network's weights and training-subset indices to one ``.npz`` file, atomically.
 
-def save_network(layers: Layers, subset: np.ndarray, path) -> None:
-    """Write the weights and the training-subset indices to an ``.npz`` file, atomically."""
-    arrays = {f"W{i}": W for i, W in enumerate(layers.W)} | {
-        f"b{i}": b for i, b in enumerate(layers.b)
-    }
+    Arrays (leading axis: the network): ``W{l}`` (M, n_out, n_in) and ``b{l}`` (M, n_out) float32,
+    as trained, and ``subset`` (M, n_train).
+    """
+    model = model.to("cpu")
+    arrays = {f"W{i}": w.transpose(1, 2).numpy() for i, w in enumerate(model.weights)}
+    arrays |= {f"b{i}": b.numpy() for i, b in enumerate(model.biases)}
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, subset=subset, **arrays)
+        np.savez(fh, subset=subsets, **arrays)
 
 
-def load_network(path) -> tuple[Layers, np.ndarray]:
-    """Read what :func:`save_network` wrote: the weights and the training-subset indices."""
+def load_network(path, network: int) -> tuple[Layers, np.ndarray]:
+    """Network ``network`` of what :func:`save_networks` wrote: its weights (float64) and its
+    training-subset indices (n_train,)."""
     with np.load(path) as archive:
         n = sum(name.startswith("W") for name in archive.files)
-        layers = Layers([archive[f"W{i}"] for i in range(n)], [archive[f"b{i}"] for i in range(n)])
-        return layers, archive["subset"]
+        if not 0 <= network < len(archive["subset"]):
+            raise IndexError(f"{path} holds {len(archive['subset'])} networks, not #{network}")
+        layers = Layers(
+            [archive[f"W{i}"][network].astype(np.float64) for i in range(n)],
+            [archive[f"b{i}"][network].astype(np.float64) for i in range(n)],
+        )
+        return layers, archive["subset"][network]
+
+
+def prune_network(
+    mnist: MNIST, path, network: int, pruning: MnistPruning, seed: int
+) -> pd.DataFrame:
+    """:func:`prune_mnist` of network ``network`` of the file ``path`` (:func:`save_networks`).
+
+    The fit images are the first ``fit_samples`` of the network's training subset, in its order;
+    fit and test images are scaled as in training, in float64.
+    """
+    layers, subset = load_network(path, network)
+    x_fit = flatten_inputs(
+        mnist.train_images[subset[: pruning.fit_samples]],
+        pruning.input_scaling,
+        reference=mnist.train_images,
+    )
+    x_test, y_test = inputs(mnist, "test", pruning.input_scaling)
+    return prune_mnist(
+        layers, x_fit.astype(np.float64), x_test.astype(np.float64), y_test, pruning, seed,
+        network,
+    )  # fmt: skip
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -184,10 +232,7 @@ def prune_mnist(
     x_fit: np.ndarray,
     x_test: np.ndarray,
     y_test: np.ndarray,
-    kept_percent: list[float],
-    draws: int,
-    ridge: float,
-    dpp_jitter: float,
+    pruning: MnistPruning,
     seed: int,
     network: int,
 ) -> pd.DataFrame:
@@ -202,18 +247,15 @@ def prune_mnist(
         Training images (n, N) for the DPP kernel, the importance-free statistics and reweighting.
     x_test, y_test
         Test images (n_test, N) and labels (n_test,).
-    kept_percent
-        Percentages of first-layer parameters to keep; each gives ``k = round(p K / 100)`` kept
-        units and the matched ``e`` weights per unit.
-    draws
-        Draws averaged for random and DPP methods (importance methods are deterministic).
-    ridge
-        Relative ridge of the edge-reweighting regression.
-    dpp_jitter
-        Relative jitter added to the DPP kernel's diagonal.
+    pruning
+        ``kept_percent``: percentages of first-layer parameters to keep, each giving
+        ``k = round(p K / 100)`` kept units and the matched ``e`` weights per unit; ``draws``
+        averaged for random and DPP methods (importance methods are deterministic); the relative
+        ``ridge`` of the edge-reweighting regression; the relative ``dpp_jitter`` of the DPP
+        kernel's diagonal. (``fit_samples`` and ``input_scaling`` made ``x_fit``.)
     seed, network
-        Root seed and network number; the draws derive from
-        ``(seed, STUDY, network, 1, method, k)``.
+        Root seed and network number; the draws of method ``m`` at ``k`` kept units come from
+        the stream ``(STUDY_MNIST, network, MASKS, m, k)``.
 
     Returns
     -------
@@ -227,7 +269,7 @@ def prune_mnist(
     K, N = W1.shape
     pre_fit = x_fit @ W1.T + b1
     act_fit = _sigmoid(pre_fit)
-    kernel = dpp_kernel(pre_fit.T @ pre_fit / len(x_fit), dpp_jitter)
+    kernel = dpp_kernel(pre_fit.T @ pre_fit / len(x_fit), pruning.dpp_jitter)
     act_mean = act_fit.mean(0)
     act_cov = np.cov(act_fit, rowvar=False)
     x_mean = x_fit.mean(0)
@@ -238,14 +280,16 @@ def prune_mnist(
     total = node_parameter_count(K, N)
 
     rows = []
-    for percent in kept_percent:
+    for percent in pruning.kept_percent:
         k = int(min(K, max(1, round(percent * K / 100))))
         e = matched_edges_per_unit(k, K, N)
         for m, method in enumerate(METHODS):
-            rng = np.random.default_rng(np.random.SeedSequence([seed, STUDY, network, 1, m, k]))
+            rng = generator(seed, STUDY_MNIST, network, MASKS, m, k)
             if method in NODE_METHODS:
                 params = node_parameter_count(k, N)
-                for d, kept in enumerate(node_subsets(method, kernel, importance, k, draws, rng)):
+                for d, kept in enumerate(
+                    node_subsets(method, kernel, importance, k, pruning.draws, rng)
+                ):
                     for reweight in (False, True):
                         if reweight:
                             A = node_reweighting(act_cov, kept)
@@ -270,14 +314,14 @@ def prune_mnist(
                         )
             else:
                 params = K * e + K
-                n_draws = draws if method == "random_edge" else 1
+                n_draws = pruning.draws if method == "random_edge" else 1
                 for d in range(n_draws):
                     if method == "random_edge":
                         mask = random_edge_mask(W1.shape, e / N, rng)
                     else:
                         mask = importance_edge_mask(W1, e)
                     for reweight in (False, True):
-                        W1k = edge_reweighting(W1, mask, x_cov if reweight else None, ridge)
+                        W1k = edge_reweighting(W1, mask, x_cov if reweight else None, pruning.ridge)
                         b1k = b1 + (W1 - W1k) @ x_mean if reweight else b1
                         h1 = _sigmoid(x_test @ W1k.T + b1k)
                         err = _head_error(layers, h1, W2, b2, y_test)
@@ -300,6 +344,7 @@ def prune_mnist(
 
 
 __all__ = [
-    "EDGE_METHODS", "PRUNING_COLUMNS", "TRAINING_COLUMNS", "Layers", "TrainingConfig",
-    "build_mlp", "load_network", "prune_mnist", "save_network", "train_mlp",
+    "EDGE_METHODS", "PRUNING_COLUMNS", "STUDY_MNIST", "TRAINING_COLUMNS", "Layers",
+    "error_rates", "load_network", "mnist_network", "prune_mnist", "prune_network",
+    "save_networks", "train_networks", "training_settings",
 ]  # fmt: skip

@@ -94,13 +94,14 @@ def integrate_ode(
     eta: float,
     sigma: float,
     times: np.ndarray,
-    rtol: float = 1e-6,
+    rtol: float,
     atol: float = 1e-9,
 ) -> Trajectory:
     """Integrate the ODEs from ``initial`` and return the order parameters at ``times``.
 
-    Uses ``scipy.integrate.solve_ivp`` (explicit Runge-Kutta, RK45) with the given tolerances;
-    ``times`` must be increasing and start at or after 0.
+    Uses ``scipy.integrate.solve_ivp`` (explicit Runge-Kutta, RK45) with the given tolerances
+    (``rtol`` is the config's ``teacher_student.ode_rtol``; ``atol`` a floor for order parameters
+    near zero); ``times`` must be increasing and start at or after 0.
 
     Raises
     ------

@@ -163,7 +163,7 @@ def node_reweighting(gram: np.ndarray, kept: np.ndarray) -> np.ndarray:
 
 
 def edge_reweighting(
-    W: np.ndarray, mask: np.ndarray, input_covariance: np.ndarray | None, ridge: float = 0.0
+    W: np.ndarray, mask: np.ndarray, input_covariance: np.ndarray | None, ridge: float
 ) -> np.ndarray:
     """Pruned first-layer weights, the removed part of each pre-activation regressed on the kept
     inputs.

@@ -52,7 +52,7 @@ def edge_pruned(
     isotropic Gaussian inputs of the teacher-student setup that fit is exactly zero, so the
     reweighted and plain edge-pruned students coincide.
     """
-    return order_parameters(edge_reweighting(W, mask, None), v, W_star, v_star)
+    return order_parameters(edge_reweighting(W, mask, None, ridge=0.0), v, W_star, v_star)
 
 
 def random_edge_expected_order_parameters(op: OrderParameters, keep: float) -> OrderParameters:
