@@ -65,7 +65,7 @@ rule teacher_student_train:
     log:
         LOGS / "teacher_student" / "train_{ts_run}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -86,7 +86,7 @@ rule teacher_student_prune:
     log:
         LOGS / "teacher_student" / "prune_{ts_run}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -105,7 +105,7 @@ rule teacher_student_prune_specialised:
     log:
         LOGS / "teacher_student" / "prune_specialised_{ts_ideal}.log",
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     threads: 1
     resources:
         mem_mb=2000,
@@ -132,7 +132,7 @@ rule teacher_student_mnist_train:
     log:
         LOGS / "teacher_student" / "mnist_train.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     threads: 4
     resources:
         gpu=GPU_JOB,
@@ -153,7 +153,7 @@ rule teacher_student_mnist_prune:
     log:
         LOGS / "teacher_student" / "mnist_prune_{ts_network}.log",
     conda:
-        "../envs/torch.yaml"
+        "../envs/prunephase.yaml"
     threads: 1
     resources:
         mem_mb=4000,
@@ -197,7 +197,7 @@ for table, parts in TS_TABLES.items():
         group:
             "tables"
         conda:
-            "../envs/analysis.yaml"
+            "../envs/prunephase.yaml"
         resources:
             mem_mb=2000,
             runtime=10,
@@ -217,7 +217,7 @@ rule teacher_student_claims:
     group:
         "tables"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
@@ -235,7 +235,7 @@ rule teacher_student_mnist_ranking:
     group:
         "tables"
     conda:
-        "../envs/analysis.yaml"
+        "../envs/prunephase.yaml"
     resources:
         mem_mb=2000,
         runtime=10,

@@ -15,6 +15,7 @@ from conftest import REPO
 from prunephase.core.config import load_config, settings
 from prunephase.dropout_phases.settings import DropoutPhases
 from prunephase.rap.settings import Rap
+from prunephase.teacher_student.settings import TeacherStudent
 
 PACKAGE = REPO / "src" / "prunephase"
 STUDIES = ("dropout_phases", "rap", "teacher_student")
@@ -79,7 +80,7 @@ def nested_settings_classes(cls) -> list[type]:
     return found
 
 
-@pytest.mark.parametrize("cls", [DropoutPhases, Rap], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", [DropoutPhases, Rap, TeacherStudent], ids=lambda c: c.__name__)
 def test_settings_have_no_defaults_and_take_keywords_only(cls):
     """Values and defaults live in the schema only."""
     for current in nested_settings_classes(cls):
