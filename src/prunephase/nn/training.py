@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from prunephase.core.seeds import seed_integers
 from prunephase.nn.dropout import DropoutStream
