@@ -1,0 +1,153 @@
+"""The cost model: its counts follow the code, and the rules can use it without torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import REPO, TINY
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from prunephase import cost
+from prunephase.core.config import load_config
+from prunephase.nn.ensemble import Network, layer_sizes
+from prunephase.nn.training import (
+    Adam,
+    TrainingSettings,
+    draw_subsets,
+    model_seeds,
+    schedule,
+    train_ensemble,
+)
+
+
+class CountOps(TorchDispatchMode):
+    """Counts the operations torch dispatches to its kernels."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+def dispatched(fn) -> int:
+    counter = CountOps()
+    with counter:
+        fn()
+    return counter.count
+
+
+def settings(epochs: int) -> TrainingSettings:
+    return TrainingSettings(optimiser=Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8),
+                            loss="cross_entropy", batch_size=32, epochs=epochs, min_steps=0,
+                            snapshots=(1.0,), rescale=True)  # fmt: skip
+
+
+def ops_per_step(depth: int, n_models: int, p: float) -> float:
+    """Dispatched operations of an epoch of 8 steps (two epochs minus one: no setup), per step."""
+    x, y = torch.randn(500, 784), torch.randint(0, 10, (500,))
+    net = Network(sizes=tuple(layer_sizes(12, depth)), activation="relu", init="torch", bias=True)
+    seeds = [model_seeds(0, k) for k in range(n_models)]
+    subsets = draw_subsets(seeds, 256, len(x))
+    counts = [
+        dispatched(lambda e=e: train_ensemble(x, y, subsets, [p] * n_models, seeds, net,
+                                              settings(e)))  # fmt: skip
+        for e in (1, 2)
+    ]
+    return (counts[1] - counts[0]) / 8
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("p", [0.0, 0.3])
+def test_train_ops_per_step_are_counted_and_do_not_grow_with_the_models(depth, p):
+    few, many = ops_per_step(depth, 2, p), ops_per_step(depth, 40, p)
+    assert few == many
+    # the per-epoch batch order (a few operations) is shared by the 8 steps of the epoch
+    assert cost.train_ops_per_step(depth, dropout=p > 0) == int(few)
+
+
+def test_the_cost_model_imports_neither_torch_nor_numpy():
+    code = (
+        "import sys; import prunephase.cost; "
+        "print(sorted(m for m in ('torch', 'numba', 'numpy', 'pandas') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, env={"PYTHONPATH": str(REPO / "src")}, check=True)  # fmt: skip
+    assert result.stdout.strip() == "[]"
+
+
+def test_schedule_is_the_trainers():
+    training = {"batch_size": 128, "epochs": 100, "min_steps": 4000}
+    settings_ = TrainingSettings(optimiser=Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8),
+                                 loss="cross_entropy", snapshots=(1.0,), rescale=True,
+                                 **training)  # fmt: skip
+    for n in (938, 1875, 60000, 129):
+        plan = schedule(n, settings_)
+        assert cost.schedule(n, training) == (plan.epochs, plan.steps_per_epoch)
+
+
+def section(**changes):
+    dp = load_config(TINY)["dropout_phases"]
+    dp.update(changes)
+    return dp
+
+
+def test_training_flops_by_hand():
+    dp = section(p_train=[0.0, 0.5], runs=3)
+    work = cost.train_work(dp, width=8, depth=1, n_train=256)
+    epochs, _ = cost.schedule(256, dp["training"])
+    # 6 models, every example once per epoch: forward and weight gradient of both layers, input
+    # gradient of the second
+    per_example = 2 * (2 * (784 * 8 + 8 * 10) + 8 * 10)
+    assert work.flops == 6 * epochs * 256 * per_example
+    assert work.product == cost.Product(6, dp["training"]["batch_size"], 784, 8)
+    # twice the models: twice the FLOPs and bytes, the same operations per step
+    double = cost.train_work(section(p_train=[0.0, 0.5], runs=6), 8, 1, 256)
+    assert double.flops == 2 * work.flops and double.bytes == 2 * work.bytes
+    assert double.ops - work.ops == 8 * 1 * 6  # the initialisation of the extra models only
+
+
+def test_evaluation_flops_by_hand():
+    dp = section(p_eval=[0.0, 0.5], runs=1, p_train=[0.0])
+    dp["evaluation"] = {"masks": 4, "mask_scope": "network"}
+    work = cost.evaluate_work(dp, width=16, depth=2, n_train=256)
+    t, snapshots = 10000, cost.n_snapshots(dp)
+    first = 2 * t * 784 * 16
+    # p_eval 0: one slot, every unit; 0.5: four masks keeping 8 of the 16 units of layer 2
+    masks = 1 * 2 * t * (16 * 16 + 16 * 10) + 4 * 2 * t * (16 * 8 + 8 * 10)
+    assert work.flops == snapshots * (first + masks)
+    image = dict(dp, evaluation={"masks": 4, "mask_scope": "image"})
+    assert cost.evaluate_work(image, 16, 2, 256).flops == snapshots * (
+        first + 5 * 2 * t * (16 * 16 + 16 * 10)
+    )
+
+
+def test_time_and_rule_resources():
+    work = cost.Work(flops=2e12, product=cost.Product(1, 1, 1, 1), traffic=((4e9, 100),),
+                     ops=1e6, memory=2**30)  # fmt: skip
+    machine = cost.constant_machine("m", flops=1e12, bandwidth=2e9, op_seconds=1e-6)
+    assert work.seconds(machine) == pytest.approx(2 + 2 + 1)
+    assert cost.runtime_minutes(work, machine) == 11
+    assert cost.mem_mb(work) == 1280
+    config = load_config(TINY)
+    assert cost.scheduler_machine(config) is cost.SCHEDULER_CPU  # tiny: device cpu
+    jobs = cost.jobs(config)
+    assert len(jobs) == 2 * 2 * 3  # two rules, two architectures, three sizes
+    assert all(j.work.flops > 0 and j.work.memory > cost.PROCESS_BYTES for j in jobs)
+
+
+def test_the_command_line_prints_every_rule_and_a_total():
+    result = subprocess.run(
+        [sys.executable, "-m", "prunephase.cost", "--configfile", str(TINY), "--gpu-tflops", "10"],
+        capture_output=True, text=True, cwd=REPO / "tests", check=True,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["rule", "architecture", "jobs"]
+    assert {line.split()[0] for line in lines[1:5]} == {"train_shard", "evaluate_shard"}
+    assert lines[5].startswith("total") and "GPU at 10 TFLOP/s" in result.stdout
