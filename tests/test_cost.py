@@ -55,8 +55,9 @@ def ops_per_step(depth: int, n_models: int, p: float) -> float:
     seeds = [model_seeds(0, k) for k in range(n_models)]
     subsets = draw_subsets(seeds, 256, len(x))
     counts = [
-        dispatched(lambda e=e: train_ensemble(x, y, subsets, [p] * n_models, seeds, net,
-                                              settings(e)))  # fmt: skip
+        dispatched(
+            lambda e=e: train_ensemble(x, y, subsets, [p] * n_models, seeds, net, settings(e))
+        )  # fmt: skip
         for e in (1, 2)
     ]
     return (counts[1] - counts[0]) / 8
@@ -76,8 +77,14 @@ def test_the_cost_model_imports_neither_torch_nor_numpy():
         "import sys; import prunephase.cost; "
         "print(sorted(m for m in ('torch', 'numba', 'numpy', 'pandas') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=REPO, env={"PYTHONPATH": str(REPO / "src")}, check=True)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO / "src")},
+        check=True,
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -433,14 +433,30 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - comma
     parser = argparse.ArgumentParser(
         prog="python -m prunephase.cost", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--configfile", nargs="*", default=[],
-                        help="merged into config.yaml (if in the current folder), as snakemake")  # fmt: skip
-    parser.add_argument("--gpu-tflops", type=float, default=19.5,
-                        help="float32 TFLOP/s of the GPU (default: an A100's float32 peak)")  # fmt: skip
-    parser.add_argument("--gpu-bandwidth", type=float, default=1555,
-                        help="its memory bandwidth, GB/s (default: an A100 40GB's)")  # fmt: skip
-    parser.add_argument("--gpu-launch-us", type=float, default=5.0,
-                        help="microseconds per kernel launch (default 5)")  # fmt: skip
+    parser.add_argument(
+        "--configfile",
+        nargs="*",
+        default=[],
+        help="merged into config.yaml (if in the current folder), as snakemake",
+    )
+    parser.add_argument(
+        "--gpu-tflops",
+        type=float,
+        default=19.5,
+        help="float32 TFLOP/s of the GPU (default: an A100's float32 peak)",
+    )
+    parser.add_argument(
+        "--gpu-bandwidth",
+        type=float,
+        default=1555,
+        help="its memory bandwidth, GB/s (default: an A100 40GB's)",
+    )
+    parser.add_argument(
+        "--gpu-launch-us",
+        type=float,
+        default=5.0,
+        help="microseconds per kernel launch (default 5)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (torch's default)")
     args = parser.parse_args(argv)
     files = (["config.yaml"] if os.path.exists("config.yaml") else []) + list(args.configfile)

@@ -294,14 +294,18 @@ def main() -> None:
         # with a budget that holds the shard (no chunks forced by memory), once with the CPU's
         small = init_ensemble(list(range(k)), network(64, 2, "relu"), device)
         grids = {2: [0.0, 0.5], 20: [round(0.05 * i, 2) for i in range(20)]}
-        print(f"  operations of a shard's evaluation ({k} networks 784-64-64-10, 5 masks per "
-              "p_eval): dispatched ops for 2 / 20 p_eval values")
-        for label, chunk_bytes in (("budget holding the shard", 2**40),
-                                   (f"budget {CPU_CHUNK_BYTES / 2**20:.0f} MiB", CPU_CHUNK_BYTES)):
+        print(
+            f"  operations of a shard's evaluation ({k} networks 784-64-64-10, 5 masks per "
+            "p_eval): dispatched ops for 2 / 20 p_eval values"
+        )
+        for label, chunk_bytes in (
+            ("budget holding the shard", 2**40),
+            (f"budget {CPU_CHUNK_BYTES / 2**20:.0f} MiB", CPU_CHUNK_BYTES),
+        ):
             ops = [
-                operation_counts(lambda g=g: evaluate_ensemble(
+                operation_counts(lambda g=g, b=chunk_bytes: evaluate_ensemble(
                     small, list(range(k)), x_test, y_test, g, 5, rescale=True, scope="network",
-                    budget=chunk_bytes))[1]
+                    budget=b))[1]
                 for g in grids.values()
             ]  # fmt: skip
             print(f"    {label:26s} {ops[0]:6d} / {ops[1]:6d}")
