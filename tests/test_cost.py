@@ -8,10 +8,11 @@ import sys
 import pytest
 import torch
 from conftest import REPO, TINY
+from torch.profiler import ProfilerActivity, profile
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from prunephase import cost
-from prunephase.core.config import load_config
+from prunephase.core.config import load_config, validate_config
 from prunephase.nn.ensemble import Network, layer_sizes
 from prunephase.nn.training import (
     Adam,
@@ -61,6 +62,37 @@ def ops_per_step(depth: int, n_models: int, p: float) -> float:
         for e in (1, 2)
     ]
     return (counts[1] - counts[0]) / 8
+
+
+RANDOM_OPS = ("random_", "randperm", "uniform_", "normal_", "bernoulli", "rand", "randint",
+              "multinomial", "exponential_")  # fmt: skip
+
+
+def profiled_per_step(n_models: int) -> tuple[float, float]:
+    """(aten events, random-number calls) per step in torch.profiler's record of a 784-12-12-10
+    ensemble with dropout: those of two epochs of 8 steps minus those of one."""
+    x, y = torch.randn(500, 784), torch.randint(0, 10, (500,))
+    net = Network(sizes=tuple(layer_sizes(12, 2)), activation="relu", init="torch", bias=True)
+    seeds = [model_seeds(1, k) for k in range(n_models)]
+    subsets = draw_subsets(seeds, 256, len(x))
+    p_train = [0.1 * (k % 10) for k in range(n_models)]
+    counts = []
+    for epochs in (1, 2):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            train_ensemble(x, y, subsets, p_train, seeds, net, settings(epochs))
+        events = prof.key_averages()
+        counts.append((
+            sum(e.count for e in events if e.key.startswith("aten::")),
+            sum(e.count for e in events if e.key.removeprefix("aten::") in RANDOM_OPS),
+        ))  # fmt: skip
+    return tuple((b - a) / 8 for a, b in zip(*counts))
+
+
+def test_profiled_ops_and_random_calls_per_step_do_not_grow_with_the_models():
+    (few, few_random), (many, many_random) = profiled_per_step(2), profiled_per_step(20)
+    assert many <= 1.1 * few
+    # every draw of a step (dropout) and of an epoch (batch orders) is counter-based
+    assert few_random == many_random == 0
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
@@ -158,3 +190,28 @@ def test_the_command_line_prints_every_rule_and_a_total():
     assert lines[0].split()[:3] == ["rule", "architecture", "jobs"]
     assert {line.split()[0] for line in lines[1:5]} == {"train_shard", "evaluate_shard"}
     assert lines[5].startswith("total") and "GPU at 10 TFLOP/s" in result.stdout
+
+
+def test_the_command_line_stops_on_a_bad_key_naming_it(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dropout_phases:\n  runs: 0\n  trainig: {epochs: 1}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "prunephase.cost", "--configfile", str(bad)],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "dropout_phases.trainig" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_cost_model_reads_only_schema_keys():
+    """Every key the counts read has a schema default: the schema's defaults alone (paper
+    scale) give every job's work, and the paper config's jobs are the DAG's."""
+    defaults = validate_config({})
+    for job in cost.jobs(defaults):
+        assert job.work.flops > 0 and job.work.ops > 0 and job.work.memory > cost.PROCESS_BYTES
+    paper = load_config(REPO / "config" / "paper.yaml")
+    assert len(cost.jobs(paper)) == 2 * 49  # as test_workflow's paper-scale DAG
+    # the main product of a paper shard: every model of the shard in one batched product
+    main = cost.jobs(paper)[0]
+    assert main.work.product.batch == cost.n_models(paper["dropout_phases"]) == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from prunephase.dropout_phases.evaluation import (
     draw_eval_masks,
@@ -137,3 +138,33 @@ def test_a_model_chunk_does_not_change_the_numbers(test_set):
     all_ = evaluate_ensemble(*args, rescale=True, scope="network", budget=2**26)
     np.testing.assert_allclose(one["cross_entropy"], all_["cross_entropy"], rtol=1e-5)
     np.testing.assert_array_equal(one["accuracy"], all_["accuracy"])
+
+
+class CountOps(TorchDispatchMode):
+    """Counts the operations torch dispatches to its kernels."""
+
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_operations_do_not_grow_with_the_p_eval_values_or_networks(test_set, depth):
+    """With a budget that holds the work, a shard's evaluation dispatches the same operations
+    for 2 as for 20 p_eval values, and for 3 as for 12 networks."""
+    x, y = test_set
+
+    def ops(n_models, p_eval):
+        model = init_ensemble(list(range(n_models)), relu_network(16, depth))
+        counter = CountOps()
+        with counter:
+            evaluate_ensemble(model, list(range(n_models)), x, y, p_eval, 5, rescale=True,
+                              scope="network", budget=2**40)  # fmt: skip
+        return counter.count
+
+    two, twenty = [0.0, 0.5], [round(0.05 * i, 2) for i in range(20)]
+    assert ops(3, two) == ops(3, twenty) == ops(12, twenty)

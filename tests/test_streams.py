@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from prunephase.nn.dropout import factors_from_draws, keep_factors, keep_scale, keep_threshold
+from prunephase.nn.dropout import (
+    DropoutStream,
+    factors_from_draws,
+    keep_factors,
+    keep_scale,
+    keep_threshold,
+)
 from prunephase.nn.streams import (
     GOLDEN,
     int16_draws,
@@ -18,6 +24,7 @@ from prunephase.nn.streams import (
     words,
     words_numpy,
 )
+from prunephase.nn.training import epoch_orders
 
 MASK64 = (1 << 64) - 1
 SEEDS = [0, 1, 12345678901234567, 2**63 - 1]
@@ -99,3 +106,33 @@ def test_permutations():
     # the order of the row's words, as numpy sorts them
     keys = words_numpy(row_keys_numpy(np.array(SEEDS), 2), 1000).view(np.int64)
     assert np.array_equal(perms.numpy(), np.argsort(keys, axis=1, kind="stable"))
+
+
+def test_a_models_draws_do_not_depend_on_its_ensemble():
+    """Model k's dropout factors and batch orders are the same alone, in any company and at any
+    position, and are the definition's numbers (numpy, as the one-model reference draws them)."""
+    cpu = torch.device("cpu")
+    seed, p, hidden, batch = 987654321, 0.3, [24, 8], 5
+    alone = DropoutStream([p], [seed], hidden, True, cpu)
+    crowd = DropoutStream([0.0, 0.9, p, 0.5], [1, 2, seed, 4], hidden, True, cpu)
+    threshold = round(p * 65536) - 32768
+    for step in (0, 1, 999):
+        mine = torch.cat(alone(step, batch), dim=2)[0]
+        assert torch.equal(torch.cat(crowd(step, batch), dim=2)[2], mine)
+        draws = int16_draws_numpy(row_keys_numpy(seed, step), batch * sum(hidden))
+        expected = (draws >= threshold).reshape(batch, -1) / np.float32(1 - p)
+        np.testing.assert_array_equal(mine.numpy(), expected)
+    # consecutive steps draw different masks
+    assert not torch.equal(alone(0, batch)[0], alone(1, batch)[0])
+    for epoch in (0, 3):
+        orders = epoch_orders(torch.tensor([5, seed, 6]), epoch, 300)
+        assert torch.equal(orders[1], epoch_orders(torch.tensor([seed]), epoch, 300)[0])
+        keys = words_numpy(row_keys_numpy(seed, epoch), 300).view(np.int64)
+        assert np.array_equal(orders[1].numpy(), np.argsort(keys, kind="stable"))
+    assert not torch.equal(epoch_orders(torch.tensor([seed]), 0, 300),
+                           epoch_orders(torch.tensor([seed]), 1, 300))  # fmt: skip
+
+
+def test_no_model_drops_nothing_is_drawn():
+    stream = DropoutStream([0.0, 0.0], [1, 2], [8], True, torch.device("cpu"))
+    assert stream(0, 4) == [None]

@@ -428,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - comma
     import argparse
     import os
 
-    from prunephase.core.config import load_config
+    from prunephase.core.config import ConfigError, load_config
 
     parser = argparse.ArgumentParser(
         prog="python -m prunephase.cost", description=__doc__.split("\n")[0]
@@ -460,7 +460,10 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - comma
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (torch's default)")
     args = parser.parse_args(argv)
     files = (["config.yaml"] if os.path.exists("config.yaml") else []) + list(args.configfile)
-    config = load_config(*files)
+    try:
+        config = load_config(*files)
+    except ConfigError as error:  # the message names the key: no traceback
+        parser.exit(2, f"{parser.prog}: {error}\n")
     if args.threads:
         import torch
 
