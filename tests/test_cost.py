@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 import torch
-from conftest import REPO, TINY
+from conftest import REPO, TINY, snakemake
 from torch.profiler import ProfilerActivity, profile
 from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -215,3 +216,28 @@ def test_the_cost_model_reads_only_schema_keys():
     # the main product of a paper shard: every model of the shard in one batched product
     main = cost.jobs(paper)[0]
     assert main.work.product.batch == cost.n_models(paper["dropout_phases"]) == 200
+
+
+@pytest.mark.workflow
+def test_the_rules_resources_are_the_cost_models(tmp_path):
+    """Every shard job of the DAG declares the cost model's mem_mb and runtime."""
+    result = snakemake("-n", "--directory", str(tmp_path), "--configfile", str(TINY))
+    declared = {
+        (m["rule"], int(m["width"]), int(m["depth"]), int(m["n"])): (int(m["runtime"]),
+                                                                     int(m["mem_mb"]))
+        for m in re.finditer(
+            r"^rule (?P<rule>\w+_shard):\n(?:    .*\n)*?    wildcards: width=(?P<width>\d+), "
+            r"depth=(?P<depth>\d+), n=(?P<n>\d+)\n    resources: .*runtime=(?P<runtime>\d+), "
+            r"mem_mb=(?P<mem_mb>\d+)",
+            result.stdout,
+            re.M,
+        )
+    }  # fmt: skip
+    config = load_config(TINY)
+    expected = {
+        (j.rule, j.width, j.depth, j.n_train): (
+            cost.runtime_minutes(j.work, cost.SCHEDULER_CPU), cost.mem_mb(j.work)
+        )
+        for j in cost.jobs(config)
+    }  # fmt: skip
+    assert declared == expected
