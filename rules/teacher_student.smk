@@ -21,7 +21,7 @@ TS_DYNAMICS_KEYS = [
         "v_star",
         "w_init_std",
         "v_init_std",
-        "replicas",
+        "students",
         "record_points",
         "ode_rtol",
     )
@@ -36,7 +36,8 @@ TS_MNIST_TRAINING_KEYS = [
         "lr",
         "momentum",
         "batch_size",
-        "epochs",
+        "max_epochs",
+        "stop_train_accuracy",
     )
 ]
 TS_MNIST_PRUNING_KEYS = [
@@ -44,9 +45,12 @@ TS_MNIST_PRUNING_KEYS = [
     for key in (
         "input_scaling",
         "fit_samples",
+        "budget",
         "kept_percent",
         "draws",
         "ridge",
+        "dpp_kernel",
+        "rbf_gamma",
         "dpp_jitter",
     )
 ]
@@ -205,6 +209,8 @@ for table, parts in TS_TABLES.items():
             "../workflow/scripts/concat_tables.py"
 
 
+# the claims, the summary of every curve, and the closed-form comparison of random edge and node
+# pruning of the specialised student
 rule teacher_student_claims:
     input:
         pruning=TS_DIR / "pruning.parquet",
@@ -212,6 +218,8 @@ rule teacher_student_claims:
     output:
         paired=TS_DIR / "paired_comparisons.parquet",
         claims=TS_DIR / "claims.parquet",
+        summary=TS_DIR / "pruning_summary.parquet",
+        edge_vs_node=TS_DIR / "random_edge_vs_node.parquet",
     log:
         LOGS / "teacher_student" / "claims.log",
     group:
@@ -221,6 +229,8 @@ rule teacher_student_claims:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        config=config_keys("teacher_student.v_star", "teacher_student.settings"),
     script:
         "../workflow/scripts/teacher_student_claims.py"
 
