@@ -102,8 +102,11 @@ def paired_comparisons(pruning: pd.DataFrame) -> pd.DataFrame:
     for claim, a, b in CLAIMS:
         A = pruning[pruning.method == a].set_index(keys)
         B = pruning[pruning.method == b].set_index(keys)
-        joined = A[["eps_g_mean", "eps_g_se", "params_fraction"]].join(
-            B[["eps_g_mean", "eps_g_se"]], lsuffix="_a", rsuffix="_b", how="inner"
+        joined = (
+            A[["eps_g_mean", "eps_g_se", "params_fraction"]]
+            .add_suffix("_a")
+            .join(B[["eps_g_mean", "eps_g_se"]].add_suffix("_b"), how="inner")
+            .rename(columns={"params_fraction_a": "params_fraction"})
         )
         joined = joined.reset_index()
         joined = joined[joined.kept_units < joined.K]
