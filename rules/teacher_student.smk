@@ -12,6 +12,9 @@ TS_RUNS = {
     for sigma in TS["sigmas"]
 }
 TS_NETWORKS = list(range(TS["mnist"]["seeds"]))
+# the MNIST ensemble takes half the cores (at most 4), so that on a small machine it trains beside
+# the single-threaded teacher-student jobs instead of waiting for all of them to finish
+TS_MNIST_THREADS = max(1, min(4, (workflow.cores or 2) // 2))
 # the keys each job reads, exactly the fields of its settings class (teacher_student.settings)
 TS_DYNAMICS_KEYS = [
     f"teacher_student.{key}"
@@ -137,7 +140,7 @@ rule teacher_student_mnist_train:
         LOGS / "teacher_student" / "mnist_train.log",
     conda:
         "../envs/prunephase.yaml"
-    threads: 4
+    threads: TS_MNIST_THREADS
     resources:
         gpu=GPU_JOB,
         mem_mb=4000,
