@@ -55,7 +55,7 @@ from prunephase.teacher_student.theory import (
 )
 
 PRUNING = Pruning(masks=4, dpp_jitter=1e-6, heatmap_fraction=0.5, normalise_rows=True,
-                  importance="signed", edge_rounding="half_up")  # fmt: skip
+                  importance="signed", edge_rounding="up")  # fmt: skip
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -109,20 +109,23 @@ def test_k_dpp_avoids_copies_of_one_unit():
 
 def test_parameter_matching():
     N, K = 500, 6
-    for rounding in ("half_up", "half_even"):
+    for rounding in ("up", "half_even"):
         for k in range(1, K + 1):
             e = matched_edges_per_unit(k, K, N, rounding)
             assert abs((K * e + K) - node_parameter_count(k, N)) <= K / 2
         assert matched_edges_per_unit(K, K, N, rounding) == N
-    # (kN + k - K) / K = 82.5, 166, 249.5, 333, 416.5: the paper's table and Python's round
-    assert [matched_edges_per_unit(k, K, N, "half_up") for k in range(1, 6)] == [
+    # (kN + k - K) / K = 82.5, 166, 249.5, 333, 416.5: the authors' budgets and Python's round
+    assert [matched_edges_per_unit(k, K, N, "up") for k in range(1, 6)] == [
         83, 166, 250, 333, 417
     ]
+    # K = 20: 24.05, 49.1, ...: the authors' figure keeps 25, 50, 75, 100, 125
+    assert [matched_edges_per_unit(k, 20, N, "up") for k in range(1, 6)] == [25, 50, 75, 100, 125]
+    assert matched_edges_per_unit(1, 20, N, "half_even") == 24
     assert [matched_edges_per_unit(k, K, N, "half_even") for k in range(1, 6)] == [
         82, 166, 250, 333, 416
     ]
     with pytest.raises(ValueError, match="outside"):
-        matched_edges_per_unit(0, K, N, "half_up")
+        matched_edges_per_unit(0, K, N, "up")
     with pytest.raises(ValueError, match="unknown edge rounding"):
         matched_edges_per_unit(1, K, N, "down")
 

@@ -105,7 +105,7 @@ class Pruning:
     importance
         ``signed`` (largest v) or ``absolute`` (largest |v|) for importance node pruning.
     edge_rounding
-        ``half_up`` or ``half_even``: the rounding of the matched edge budget.
+        ``up`` or ``half_even``: the rounding of the matched edge budget.
     """
 
     masks: int
