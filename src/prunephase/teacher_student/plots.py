@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from prunephase.teacher_student.theory import random_edge_error_specialised
 
@@ -209,6 +210,9 @@ def plot_mnist(ranking: pd.DataFrame, budget: str) -> plt.Figure:
         ax.axhline(unpruned, color="k", ls=":", label="unpruned")
         bottom, top = _log_limits(100 * frame.test_error.to_numpy(), margin=1.1)
         ax.set(yscale="log", ylim=(min(bottom, unpruned / 1.1), top))
+        # a log axis over less than a decade: plain numbers, not powers of ten
+        for axis in (ax.yaxis.set_major_formatter, ax.yaxis.set_minor_formatter):
+            axis(FuncFormatter(lambda y, _: f"{y:g}"))
         ax.set_title("with reweighting" if reweight else "without reweighting",
                      fontsize=FONT["title"])  # fmt: skip
         _style(ax)
