@@ -1,6 +1,8 @@
 # Paper C (Acharyya et al. 2021): pruning in the soft-committee teacher-student setup, and MNIST.
 import re
 
+from snakemake.exceptions import WorkflowError
+
 TS = config["teacher_student"]
 TS_DIR = RESULTS / "teacher_student"
 
@@ -13,8 +15,12 @@ TS_RUNS = {
 }
 TS_NETWORKS = list(range(TS["mnist"]["seeds"]))
 # the MNIST ensemble takes half the cores (at most 4), so that on a small machine it trains beside
-# the single-threaded teacher-student jobs instead of waiting for all of them to finish
-TS_MNIST_THREADS = max(1, min(4, (workflow.cores or 2) // 2))
+# the single-threaded teacher-student jobs instead of waiting for all of them to finish; without a
+# total number of cores (--report, --unlock, cluster profiles) it takes 4
+try:
+    TS_MNIST_THREADS = max(1, min(4, workflow.cores // 2))
+except WorkflowError:
+    TS_MNIST_THREADS = 4
 # the keys each job reads, exactly the fields of its settings class (teacher_student.settings)
 TS_DYNAMICS_KEYS = [
     f"teacher_student.{key}"

@@ -115,14 +115,16 @@ def test_parameter_matching():
             assert abs((K * e + K) - node_parameter_count(k, N)) <= K / 2
         assert matched_edges_per_unit(K, K, N, rounding) == N
     # (kN + k - K) / K = 82.5, 166, 249.5, 333, 416.5: the authors' budgets and Python's round
-    assert [matched_edges_per_unit(k, K, N, "up") for k in range(1, 6)] == [
-        83, 166, 250, 333, 417
-    ]
+    assert [matched_edges_per_unit(k, K, N, "up") for k in range(1, 6)] == [83, 166, 250, 333, 417]
     # K = 20: 24.05, 49.1, ...: the authors' figure keeps 25, 50, 75, 100, 125
     assert [matched_edges_per_unit(k, 20, N, "up") for k in range(1, 6)] == [25, 50, 75, 100, 125]
     assert matched_edges_per_unit(1, 20, N, "half_even") == 24
     assert [matched_edges_per_unit(k, K, N, "half_even") for k in range(1, 6)] == [
-        82, 166, 250, 333, 416
+        82,
+        166,
+        250,
+        333,
+        416,
     ]
     with pytest.raises(ValueError, match="outside"):
         matched_edges_per_unit(0, K, N, "up")
@@ -282,8 +284,12 @@ def test_row_normalisation():
     plain, _ = prune(run, students, Pruning(**{**PRUNING.__dict__, "normalise_rows": False}), 0,
                      "sgd")  # fmt: skip
     for r in range(2):
-        trained = generalisation_error(order_parameters(W[r], students["v"][r], Ws[r], np.array([4.0, 4.0])))
-        scaled = order_parameters(normalise_rows(W[r]), students["v"][r], Ws[r], np.array([4.0, 4.0]))
+        trained = generalisation_error(
+            order_parameters(W[r], students["v"][r], Ws[r], np.array([4.0, 4.0]))
+        )
+        scaled = order_parameters(
+            normalise_rows(W[r]), students["v"][r], Ws[r], np.array([4.0, 4.0])
+        )
         np.testing.assert_allclose(np.diag(scaled.Q), 1.0)
         row_n, row_p = normed[normed.replica == r].iloc[0], plain[plain.replica == r].iloc[0]
         assert row_n.eps_g_trained == pytest.approx(trained) == row_p.eps_g_trained

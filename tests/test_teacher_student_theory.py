@@ -141,7 +141,9 @@ def test_simulation_is_plain_sgd_and_students_are_independent():
             W = W + dW
         np.testing.assert_allclose(runs[1][1][s], W, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(runs[1][2][s], v, rtol=1e-9, atol=1e-9)
-    alone = simulate_online_sgd(W0[1:], v0[1:], Ws[1:], vs[1:], eta, sigma, times, _generators([10]))
+    alone = simulate_online_sgd(
+        W0[1:], v0[1:], Ws[1:], vs[1:], eta, sigma, times, _generators([10])
+    )
     np.testing.assert_allclose(alone[1][0], runs[2][1][1], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="2 students need"):
         simulate_online_sgd(W0, v0, Ws[:1], vs, eta, sigma, times, _generators([1, 2]))
