@@ -24,7 +24,8 @@ for study, rows in NOTEBOOK_TABLE.items():
                 runtime=10,
             params:
                 parameters={
-                    k: lookup(config, v) for k, v in row.get("parameters", {}).items()
+                    k: sorted_keys(lookup(config, v))
+                    for k, v in row.get("parameters", {}).items()
                 },
             script:
                 "../workflow/scripts/run_notebook.py"

@@ -1,6 +1,8 @@
 # Paper C (Acharyya et al. 2021): pruning in the soft-committee teacher-student setup, and MNIST.
 import re
 
+from snakemake.exceptions import WorkflowError
+
 TS = config["teacher_student"]
 TS_DIR = RESULTS / "teacher_student"
 
@@ -12,6 +14,13 @@ TS_RUNS = {
     for sigma in TS["sigmas"]
 }
 TS_NETWORKS = list(range(TS["mnist"]["seeds"]))
+# the MNIST ensemble takes half the cores (at most 4), so that on a small machine it trains beside
+# the single-threaded teacher-student jobs instead of waiting for all of them to finish; without a
+# total number of cores (--report, --unlock, cluster profiles) it takes 4
+try:
+    TS_MNIST_THREADS = max(1, min(4, workflow.cores // 2))
+except WorkflowError:
+    TS_MNIST_THREADS = 4
 # the keys each job reads, exactly the fields of its settings class (teacher_student.settings)
 TS_DYNAMICS_KEYS = [
     f"teacher_student.{key}"
@@ -21,7 +30,7 @@ TS_DYNAMICS_KEYS = [
         "v_star",
         "w_init_std",
         "v_init_std",
-        "replicas",
+        "students",
         "record_points",
         "ode_rtol",
     )
@@ -36,7 +45,8 @@ TS_MNIST_TRAINING_KEYS = [
         "lr",
         "momentum",
         "batch_size",
-        "epochs",
+        "max_epochs",
+        "stop_train_accuracy",
     )
 ]
 TS_MNIST_PRUNING_KEYS = [
@@ -44,9 +54,12 @@ TS_MNIST_PRUNING_KEYS = [
     for key in (
         "input_scaling",
         "fit_samples",
+        "budget",
         "kept_percent",
         "draws",
         "ridge",
+        "dpp_kernel",
+        "rbf_gamma",
         "dpp_jitter",
     )
 ]
@@ -133,7 +146,7 @@ rule teacher_student_mnist_train:
         LOGS / "teacher_student" / "mnist_train.log",
     conda:
         "../envs/prunephase.yaml"
-    threads: 4
+    threads: TS_MNIST_THREADS
     resources:
         gpu=GPU_JOB,
         mem_mb=4000,
@@ -205,6 +218,8 @@ for table, parts in TS_TABLES.items():
             "../workflow/scripts/concat_tables.py"
 
 
+# the claims, the summary of every curve, and the closed-form comparison of random edge and node
+# pruning of the specialised student
 rule teacher_student_claims:
     input:
         pruning=TS_DIR / "pruning.parquet",
@@ -212,6 +227,8 @@ rule teacher_student_claims:
     output:
         paired=TS_DIR / "paired_comparisons.parquet",
         claims=TS_DIR / "claims.parquet",
+        summary=TS_DIR / "pruning_summary.parquet",
+        edge_vs_node=TS_DIR / "random_edge_vs_node.parquet",
     log:
         LOGS / "teacher_student" / "claims.log",
     group:
@@ -221,6 +238,8 @@ rule teacher_student_claims:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        config=config_keys("teacher_student.v_star", "teacher_student.settings"),
     script:
         "../workflow/scripts/teacher_student_claims.py"
 

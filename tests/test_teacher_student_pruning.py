@@ -1,4 +1,5 @@
-"""Teacher-student pruning: k-DPP sampler, masks, reweighting, the random-edge closed form."""
+"""Teacher-student pruning: k-DPP sampler, masks, budgets, reweighting, the closed forms, the
+claims over students and masks."""
 
 from __future__ import annotations
 
@@ -6,36 +7,55 @@ import itertools
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from prunephase.core.config import ConfigError, validate_config
+from prunephase.teacher_student.claims import (
+    COMPARISON_COLUMNS,
+    PRUNING_SUMMARY_COLUMNS,
+    SUMMARY_COLUMNS,
+    critical_value,
+    paired_comparisons,
+    pruning_summary,
+    summarise,
+)
 from prunephase.teacher_student.dpp import (
     k_dpp_log_normaliser,
     k_dpp_probabilities,
     log_elementary_symmetric,
     sample_k_dpp,
 )
-from prunephase.teacher_student.experiments import prune, specialised_students
+from prunephase.teacher_student.experiments import PRUNING_COLUMNS, prune, specialised_students
 from prunephase.teacher_student.order_parameters import generalisation_error, order_parameters
 from prunephase.teacher_student.pruning import (
     edge_reweighting,
     importance_edge_mask,
     importance_node_subsets,
     matched_edges_per_unit,
+    mnist_budget,
+    node_importance,
     node_parameter_count,
     node_reweighting,
+    normalise_rows,
     random_edge_mask,
+    rbf_kernel,
 )
 from prunephase.teacher_student.settings import Pruning, Run
 from prunephase.teacher_student.theory import (
     balanced_node_error_specialised,
+    best_node_error_specialised,
     edge_pruned,
     node_pruned,
     random_edge_error_specialised,
     random_edge_expected_order_parameters,
+    random_edge_vs_node,
     specialised_student,
 )
+
+PRUNING = Pruning(masks=4, dpp_jitter=1e-6, heatmap_fraction=0.5, normalise_rows=True,
+                  importance="signed", edge_rounding="up")  # fmt: skip
 
 
 @pytest.mark.parametrize("k", [2, 3])
@@ -89,12 +109,44 @@ def test_k_dpp_avoids_copies_of_one_unit():
 
 def test_parameter_matching():
     N, K = 500, 6
-    for k in range(1, K + 1):
-        e = matched_edges_per_unit(k, K, N)
-        assert abs((K * e + K) - node_parameter_count(k, N)) <= K / 2
-    assert matched_edges_per_unit(K, K, N) == N
+    for rounding in ("up", "half_even"):
+        for k in range(1, K + 1):
+            e = matched_edges_per_unit(k, K, N, rounding)
+            assert abs((K * e + K) - node_parameter_count(k, N)) <= K / 2
+        assert matched_edges_per_unit(K, K, N, rounding) == N
+    # (kN + k - K) / K = 82.5, 166, 249.5, 333, 416.5: the authors' budgets and Python's round
+    assert [matched_edges_per_unit(k, K, N, "up") for k in range(1, 6)] == [83, 166, 250, 333, 417]
+    # K = 20: 24.05, 49.1, ...: the authors' figure keeps 25, 50, 75, 100, 125
+    assert [matched_edges_per_unit(k, 20, N, "up") for k in range(1, 6)] == [25, 50, 75, 100, 125]
+    assert matched_edges_per_unit(1, 20, N, "half_even") == 24
+    assert [matched_edges_per_unit(k, K, N, "half_even") for k in range(1, 6)] == [
+        82,
+        166,
+        250,
+        333,
+        416,
+    ]
     with pytest.raises(ValueError, match="outside"):
-        matched_edges_per_unit(0, K, N)
+        matched_edges_per_unit(0, K, N, "up")
+    with pytest.raises(ValueError, match="unknown edge rounding"):
+        matched_edges_per_unit(1, K, N, "down")
+
+
+def test_mnist_budgets():
+    """The joint budget of the authors' scripts (784-500-500): edges 79 ... 706 per unit against
+    225 ... 469 units, at most the edges' weights; the first-layer budget as the project counts
+    it."""
+    joint = [mnist_budget(p, 500, 784, 500, "joint") for p in range(10, 100, 10)]
+    assert [b[1] for b in joint] == [79, 157, 236, 314, 392, 471, 549, 628, 706]
+    assert [b[0] for b in joint] == [225, 255, 286, 316, 347, 377, 408, 438, 469]
+    for k, e, nodes, edges, total in joint:
+        assert nodes == k * (784 + 500) and edges == 500 * (e + 500) and total == 500 * 1284
+        assert edges - 2 * 1284 <= nodes <= edges  # the units those weights buy, rounded down
+    assert mnist_budget(100, 500, 784, 500, "joint")[:2] == (500, 784)
+    k, e, nodes, edges, total = mnist_budget(20, 500, 784, 500, "first_layer")
+    assert (k, e) == (100, 156) and nodes == 100 * 785 and total == 500 * 785
+    with pytest.raises(ValueError, match="unknown MNIST budget"):
+        mnist_budget(20, 500, 784, 500, "both")
 
 
 def test_masks_and_importance():
@@ -108,6 +160,12 @@ def test_masks_and_importance():
     assert abs(frac - 0.3) < 0.01
     one = importance_node_subsets(np.array([0.1, 3.0, 2.0, 0.5]), 2, rng, 5)
     assert one.tolist() == [[1, 2]]  # no ties: one deterministic draw
+    v = np.array([-3.0, 1.0, 2.0, -0.5])
+    signed = importance_node_subsets(node_importance(v, "signed"), 2, rng, 5)
+    absolute = importance_node_subsets(node_importance(v, "absolute"), 2, rng, 5)
+    assert signed.tolist() == [[1, 2]] and absolute.tolist() == [[0, 2]]
+    with pytest.raises(ValueError, match="unknown importance"):
+        node_importance(v, "largest")
     tied = importance_node_subsets(np.ones(6), 2, rng, 200)
     assert len(tied) == 200 and len({tuple(s) for s in tied}) > 5
 
@@ -146,7 +204,7 @@ def test_random_edge_closed_form_matches_sampled_masks():
     of eps_g agrees with the closed form within 4 standard errors plus the O(1/N) bias."""
     N = 2000
     st = specialised_students(Run(K=6, M=2, t_max=1.0, sigma=0.0), N, 4.0, 0)
-    W, v, Ws, vs = st["W"][0], st["v"][0], st["W_star"], st["v_star"]
+    W, v, Ws, vs = st["W"][0], st["v"][0], st["W_star"][0], st["v_star"][0]
     rng = np.random.default_rng(3)
     for c in (0.2, 0.5, 0.8):
         errs = np.array(
@@ -196,8 +254,9 @@ def test_node_pruning_of_specialised_student():
 def test_prune_table_is_consistent():
     run = Run(K=4, M=2, t_max=1.0, sigma=0.0)
     students = specialised_students(run, 100, 4.0, 0)
-    pruning = Pruning(masks=4, dpp_jitter=1e-6, heatmap_fraction=0.5)
-    table, maps = prune(run, students, pruning, 0, "specialised")
+    pruning = PRUNING
+    table, maps = prune(run, students, pruning, 0, "ideal")
+    assert list(table.columns) == PRUNING_COLUMNS
     assert set(table.method) == {
         "random_node", "importance_node", "dpp_node", "random_edge", "importance_edge",
     }  # fmt: skip
@@ -207,7 +266,123 @@ def test_prune_table_is_consistent():
     assert np.all(np.abs(table.params_fraction - table.kept_units / 4) < 0.02)
     assert set(maps.matrix) == {"Q", "R"} and len(maps) == 5 * (16 + 8)
     with pytest.raises(ValueError, match="unknown student"):
-        prune(run, students, pruning, 0, "ideal")
+        prune(run, students, pruning, 0, "specialised")
     # the specialised student needs K / M copies of each teacher unit: the schema says so
     with pytest.raises(ConfigError, match=r"settings\[0\]\.K' = 5 must be a multiple of"):
         validate_config({"teacher_student": {"settings": [{"M": 2, "K": 5, "t_max": 1.0}]}})
+
+
+def test_row_normalisation():
+    """The normalised student has unit diagonal Q and is the one pruned; the error of the student
+    as trained is kept beside it; without normalisation the two are the same."""
+    rng = np.random.default_rng(7)
+    run = Run(K=4, M=2, t_max=1.0, sigma=0.0)
+    W, Ws = rng.normal(size=(2, 4, 80)) * 1.3, rng.normal(size=(2, 2, 80))
+    students = {"W": W, "v": rng.normal(size=(2, 4)), "W_star": Ws, "v_star": np.full((2, 2), 4.0)}
+    np.testing.assert_allclose(np.linalg.norm(normalise_rows(W[0]), axis=1), np.sqrt(80))
+    normed, _ = prune(run, students, PRUNING, 0, "sgd")
+    plain, _ = prune(run, students, Pruning(**{**PRUNING.__dict__, "normalise_rows": False}), 0,
+                     "sgd")  # fmt: skip
+    for r in range(2):
+        trained = generalisation_error(
+            order_parameters(W[r], students["v"][r], Ws[r], np.array([4.0, 4.0]))
+        )
+        scaled = order_parameters(
+            normalise_rows(W[r]), students["v"][r], Ws[r], np.array([4.0, 4.0])
+        )
+        np.testing.assert_allclose(np.diag(scaled.Q), 1.0)
+        row_n, row_p = normed[normed.replica == r].iloc[0], plain[plain.replica == r].iloc[0]
+        assert row_n.eps_g_trained == pytest.approx(trained) == row_p.eps_g_trained
+        assert row_n.eps_g_unpruned == pytest.approx(generalisation_error(scaled))
+        assert row_p.eps_g_unpruned == pytest.approx(trained)
+        full = normed[(normed.replica == r) & (normed.kept_units == 4)]
+        np.testing.assert_allclose(full.eps_g_mean, generalisation_error(scaled))
+
+
+def test_rbf_kernel():
+    rng = np.random.default_rng(8)
+    H = rng.normal(size=(50, 4))
+    L = rbf_kernel(H, 0.7, 0.01)
+    direct = np.exp(-0.7 * ((H[:, :, None] - H[:, None, :]) ** 2).mean(0)) + 0.01 * np.eye(4)
+    np.testing.assert_allclose(L, direct, rtol=1e-10, atol=1e-12)
+
+
+def test_best_node_error_of_the_specialised_student():
+    """Balanced where M divides k; otherwise the least error over every subset of k units (the
+    copies spread as evenly as possible, teacher units without a copy where k < M)."""
+    M, z, v_star = 3, 2, 4.0
+    op = specialised_student(M, z, v_star)
+    for k in range(1, M * z):
+        brute = min(
+            generalisation_error(node_pruned(op, np.array(s), False))
+            for s in itertools.combinations(range(M * z), k)
+        )
+        assert best_node_error_specialised(k, M, z, v_star) == pytest.approx(brute)
+        if k % M == 0:
+            assert brute == pytest.approx(balanced_node_error_specialised(k / (M * z), M, v_star))
+    assert best_node_error_specialised(1, M, z, v_star) == pytest.approx(
+        v_star**2 / 6 * ((1 - 1 / z) ** 2 + (M - 1))
+    )
+
+
+def test_random_edge_against_node_at_reachable_budgets():
+    table = random_edge_vs_node([(2, 6), (5, 20)], 4.0)
+    assert set(table[table.setting].K) == {6, 20} and {2, 3, 4, 6, 10} <= set(table.z)
+    for row in table.sample(20, random_state=0).itertuples():
+        assert row.eps_edge == pytest.approx(
+            float(random_edge_error_specialised(row.c, row.M, row.z, 4.0))
+        )
+        assert row.eps_node == pytest.approx(best_node_error_specialised(row.kept_units, row.M,
+                                                                         row.z, 4.0))  # fmt: skip
+    wins = table[table.edge_wins].groupby(["M", "K"]).kept_units.apply(list)
+    # two copies per teacher unit: never; three: only one unit kept (a teacher unit lost)
+    assert (2, 4) not in wins.index and wins[(2, 6)] == [1]
+    assert max(wins[(5, 20)]) > max(wins[(2, 8)])  # more teacher units: a wider range
+
+
+def _synthetic(differences, mask_se, students=None):
+    """A pruning table of two methods at one budget: method a = 1 + difference, b = 1."""
+    rows = []
+    for r, (d, se) in enumerate(zip(differences, mask_se, strict=True)):
+        for method, eps in (("dpp_node", 1.0 + d), ("random_node", 1.0)):
+            rows.append((4, 2, 0.0, "sgd", r, method, False, 2, 100, 202, 0.5, eps, se, 10,
+                         1.0, 1.0))  # fmt: skip
+    return pd.DataFrame(rows, columns=PRUNING_COLUMNS)
+
+
+def test_claims_count_the_spread_between_students():
+    """Mask noise alone would call each student's difference significant, but the students
+    disagree: over students the claim is a tie. Consistent students make it hold."""
+    split = _synthetic([-0.5, -0.4, 0.45, -0.6, 0.5], [0.01] * 5)
+    out = paired_comparisons(split)
+    row = out[out.claim == "dpp_beats_random_node"].iloc[0]
+    assert list(out.columns) == COMPARISON_COLUMNS
+    d = np.array([-0.5, -0.4, 0.45, -0.6, 0.5])
+    assert row.difference == pytest.approx(d.mean())
+    assert row.se == pytest.approx(d.std(ddof=1) / np.sqrt(5))
+    assert row.students == 5 and row.students_better == 3 and row.students_worse == 2
+    assert row.verdict == "tied"
+    agree = paired_comparisons(_synthetic([-0.5, -0.45, -0.55, -0.6, -0.4], [0.01] * 5))
+    row = agree[agree.claim == "dpp_beats_random_node"].iloc[0]
+    assert row.verdict == "better" and row.students_better == 5
+    summary = summarise(agree)
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    first = summary[summary.claim == "dpp_beats_random_node"].iloc[0]
+    assert (first.better, first.unanimous, first.students) == (1, 1, 5)
+    # one student: its masks decide, at the normal quantile
+    one = paired_comparisons(_synthetic([-0.03], [0.01]))
+    assert one[one.claim == "dpp_beats_random_node"].iloc[0].verdict == "better"
+    assert critical_value(1) == pytest.approx(1.96, abs=1e-3)
+    assert critical_value(5) == pytest.approx(stats.t.ppf(0.975, 4))
+
+
+def test_pruning_summary_errors_are_over_students():
+    table = _synthetic([-0.5, -0.4, 0.45], [0.01] * 3)
+    out = pruning_summary(table)
+    assert list(out.columns) == PRUNING_SUMMARY_COLUMNS and len(out) == 2
+    a = out[out.method == "dpp_node"].iloc[0]
+    eps = 1.0 + np.array([-0.5, -0.4, 0.45])
+    assert a.eps_g_mean == pytest.approx(eps.mean())
+    assert a.eps_g_sem == pytest.approx(eps.std(ddof=1) / np.sqrt(3)) and a.n_students == 3
+    single = pruning_summary(_synthetic([-0.5], [0.02]))
+    assert single.eps_g_sem.tolist() == [0.02, 0.02]  # one student: the mask standard error

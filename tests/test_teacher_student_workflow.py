@@ -18,7 +18,7 @@ from prunephase.mnist import flatten_inputs
 from prunephase.nn.ensemble import forward
 from prunephase.nn.reference import train_reference
 from prunephase.nn.training import model_seeds
-from prunephase.teacher_student.claims import SUMMARY_COLUMNS
+from prunephase.teacher_student.claims import PRUNING_SUMMARY_COLUMNS, SUMMARY_COLUMNS
 from prunephase.teacher_student.experiments import DYNAMICS_COLUMNS, PRUNING_COLUMNS
 from prunephase.teacher_student.mnist_pruning import (
     PRUNING_COLUMNS as MNIST_COLUMNS,
@@ -40,14 +40,16 @@ OUTPUTS = [f"results/notebooks/teacher_student/{n}.ipynb" for n in
 
 
 TRAINING = MnistTraining(seeds=2, hidden=(30, 20), n_train=2000, input_scaling="unit_interval",
-                         lr=0.1, momentum=0.9, batch_size=50, epochs=2)  # fmt: skip
-PRUNING = MnistPruning(input_scaling="unit_interval", fit_samples=500, kept_percent=(30, 100),
-                       draws=2, ridge=1e-3, dpp_jitter=1e-6)  # fmt: skip
+                         lr=0.1, momentum=0.9, batch_size=50, max_epochs=2,
+                         stop_train_accuracy=1.0)  # fmt: skip
+PRUNING = MnistPruning(input_scaling="unit_interval", fit_samples=500, budget="first_layer",
+                       kept_percent=(30, 100), draws=2, ridge=1e-3, dpp_kernel="linear",
+                       rbf_gamma=10.0, dpp_jitter=1e-6)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def trained(mnist, tmp_path_factory):
-    """Two small networks trained as one ensemble, saved and loaded back."""
+    """Two small networks trained as one ensemble for two epochs, saved and loaded back."""
     x = torch.from_numpy(flatten_inputs(mnist.train_images[:3000], "unit_interval"))
     y = torch.from_numpy(mnist.train_labels[:3000].astype(np.int64))
     xt = torch.from_numpy(flatten_inputs(mnist.test_images[:1000], "unit_interval"))
@@ -62,9 +64,10 @@ def test_mnist_training_and_pruning(trained):
     x, _, xt, yt, model, history, subsets, path = trained
     assert list(history.columns) == TRAINING_COLUMNS
     assert len(history) == 2 * 3 and history.epoch.tolist() == [0, 1, 2] * 2
-    assert history[history.epoch == 0].train_loss.isna().all()
+    assert history[history.kept].epoch.tolist() == [2, 2]  # never stopped: the last epoch
     for _, curve in history.groupby("network"):
         assert curve.test_error.iloc[-1] < 0.5 < curve.test_error.iloc[0]  # it learned
+        assert curve.train_loss.iloc[-1] < curve.train_loss.iloc[0]
     assert subsets.shape == (2, 2000) and all(len(set(s)) == 2000 for s in subsets)
     assert len(set(subsets[0]) & set(subsets[1])) < 2000  # each network has its own subset
     layers, subset = load_network(path, 1)
@@ -83,6 +86,46 @@ def test_mnist_training_and_pruning(trained):
     assert pruned.test_error.max() > unpruned  # pruning 70% of the units costs something
     assert set(pruned.method) == {"random_node", "importance_node", "dpp_node", "random_edge",
                                   "importance_edge"}  # fmt: skip
+    # the authors' joint budget and RBF kernel: 30% of 784 inputs per unit (236) against the
+    # units that 30% of the weights of both layers buy
+    joint = prune_mnist(
+        layers, x[subset[:500]].double().numpy(), xt.double().numpy(), yt.numpy(),
+        MnistPruning(**{**PRUNING.__dict__, "budget": "joint", "dpp_kernel": "rbf"}), 1, 1,
+    )  # fmt: skip
+    at30 = joint[joint.kept_percent == 30]
+    assert set(at30[at30.method == "random_edge"].edges_per_unit) == {236}
+    assert set(at30.kept_units) == {int(30 * (0.3 * 784 + 20) / (784 + 20))}
+    edges = at30.method.str.endswith("_edge")
+    np.testing.assert_allclose(at30[edges].params_fraction, (236 + 20) / 804)
+    np.testing.assert_allclose(at30[~edges].params_fraction, at30[~edges].kept_units / 30)
+
+
+def test_networks_stop_at_the_training_accuracy(mnist):
+    """Each network keeps its parameters of the first epoch at which its training accuracy
+    reaches the threshold, and is then the network trained alone for that many epochs; the
+    ensemble stops when every network has stopped."""
+    x = torch.from_numpy(flatten_inputs(mnist.train_images[:3000], "unit_interval"))
+    y = torch.from_numpy(mnist.train_labels[:3000].astype(np.int64))
+    xt = torch.from_numpy(flatten_inputs(mnist.test_images[:500], "unit_interval"))
+    yt = torch.from_numpy(mnist.test_labels[:500].astype(np.int64))
+    training = MnistTraining(**{**TRAINING.__dict__, "max_epochs": 8, "stop_train_accuracy": 0.8})
+    model, history, subsets = train_networks(x, y, xt, yt, training, 3)
+    kept = history[history.kept].set_index("network")
+    assert len(kept) == 2 and (1 - kept.train_error >= 0.8).all()
+    for k, row in kept.iterrows():
+        before = history[(history.network == k) & (history.epoch < row.epoch)]
+        assert (1 - before.train_error < 0.8).all()  # the first epoch at the threshold
+    assert history.epoch.max() == kept.epoch.max() < 8  # stopped with the last network
+    for k, row in kept.iterrows():
+        settings_k = training_settings(MnistTraining(**{**training.__dict__,
+                                                        "max_epochs": int(row.epoch)}))  # fmt: skip
+        reference = train_reference(x, y, torch.from_numpy(subsets[k]), 0.0,
+                                    model_seeds(3, STUDY_MNIST, k), mnist_network(training),
+                                    settings_k)  # fmt: skip
+        with torch.no_grad():
+            expected = reference(xt, [torch.ones(h) for h in training.hidden])
+            logits = forward(model.select(k), xt.unsqueeze(0))[0]
+        torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-4)
 
 
 def test_mnist_network_is_the_torch_nn_model_trained_alone(trained):
@@ -155,6 +198,12 @@ def test_tiny_run(tiny_run):
     assert np.isfinite(pruning.eps_g_mean).all() and (pruning.eps_g_mean >= 0).all()
     claims = pd.read_parquet(results / "teacher_student/claims.parquet")
     assert list(claims.columns) == SUMMARY_COLUMNS and len(claims) > 0
+    summary = pd.read_parquet(results / "teacher_student/pruning_summary.parquet")
+    assert list(summary.columns) == PRUNING_SUMMARY_COLUMNS
+    assert set(summary.student) == {"sgd", "ideal"}
+    assert set(summary[summary.student == "sgd"].n_students) == {2}
+    assert not summary.duplicated(["K", "M", "sigma", "student", "method", "reweight",
+                                   "kept_fraction"]).any()  # fmt: skip
     ranking = pd.read_parquet(results / "teacher_student/mnist_ranking.parquet")
     assert ranking["rank"].between(1, 5).all()
     for stem in ("ode_vs_sgd", "random_edge_closed_form", "pruning_comparisons", "heatmaps",

@@ -28,4 +28,4 @@ with job_log(snakemake.log[0]) as log:
     model, history, subsets = train_networks(x, y, x_test, y_test, training, config["seed"])
     save_networks(model, subsets, snakemake.output.networks)
     write_parquet(history, snakemake.output.history)
-    log.info("final test error:\n%s", history[history.epoch == history.epoch.max()].to_string())
+    log.info("kept networks:\n%s", history[history.kept].to_string())

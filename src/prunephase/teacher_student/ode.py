@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from prunephase.teacher_student.gaussian_averages import i2, i3, i4, j2
+from prunephase.teacher_student.gaussian_averages import i2, i3, i4_contracted, j2
 from prunephase.teacher_student.order_parameters import OrderParameters, generalisation_error
 
 
@@ -53,7 +53,7 @@ def time_derivatives(
     # E[Delta g'(lambda_k) x_b] for every student k and every pre-activation b: (K, K + M)
     delta_gp_x = i3(C, student) @ coeff
     # E[Delta^2 g'(lambda_k) g'(lambda_l)]: (K, K)
-    delta2_gp_gp = np.einsum("klcd,c,d->kl", i4(C, student), coeff, coeff)
+    delta2_gp_gp = i4_contracted(C, student, coeff)
     gp_gp = j2(C)[student, student]
     vv = np.outer(op.v, op.v)
 

@@ -7,10 +7,17 @@ fan-in N) and the MNIST network (500 units of the first hidden layer, fan-in 784
 Node pruning keeps ``k`` of the ``K`` hidden units; it costs ``k N + k`` first-layer parameters
 (weights and a bias or second-layer weight per unit). Edge pruning keeps ``e`` incoming weights per
 unit, ``K e + K`` parameters, so the edge budget matched to ``k`` kept nodes is
-``e = (k N + k - K) / K``, i.e. a fraction ``c = e / N`` of the weights.
+``e = (k N + k - K) / K``, i.e. a fraction ``c = e / N`` of the weights, rounded to an integer
+(:data:`EDGE_ROUNDINGS`).
+
+The MNIST study has a second budget (:func:`mnist_budget`): the first two weight layers together,
+where keeping ``e`` weights of each of the ``H1`` units costs ``H1 (e + H2)`` (the next layer stays
+whole) and keeping ``k`` units costs ``k (N + H2)``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
@@ -20,6 +27,14 @@ from prunephase.teacher_student.dpp import sample_k_dpp
 NODE_METHODS = ("random_node", "importance_node", "dpp_node")
 EDGE_METHODS = ("random_edge", "importance_edge")
 METHODS = NODE_METHODS + EDGE_METHODS
+#: how a matched edge budget is rounded: ``up`` (82.5 -> 83 and 24.05 -> 25, the budgets of the
+#: authors' figures for K = 6 and K = 20) or ``half_even`` (82.5 -> 82, 24.05 -> 24, Python's
+#: ``round``)
+EDGE_ROUNDINGS = ("up", "half_even")
+#: what ranks the units for importance node pruning: the second-layer weight ``v`` itself, or |v|
+IMPORTANCES = ("signed", "absolute")
+#: the MNIST budgets (:func:`mnist_budget`)
+MNIST_BUDGETS = ("joint", "first_layer")
 
 
 def node_parameter_count(kept_units: int, fan_in: int) -> int:
@@ -27,8 +42,19 @@ def node_parameter_count(kept_units: int, fan_in: int) -> int:
     return kept_units * fan_in + kept_units
 
 
-def matched_edges_per_unit(kept_units: int, n_units: int, fan_in: int) -> int:
-    """Incoming weights per unit, ``e = (k N + k - K) / K`` rounded: the cost of ``k`` whole units.
+def round_budget(x: float, rounding: str) -> int:
+    """``x`` rounded to an integer, up or half to even (:data:`EDGE_ROUNDINGS`)."""
+    if rounding == "up":
+        # a budget that is an integer up to rounding stays that integer
+        return math.ceil(x - 1e-9)
+    if rounding == "half_even":
+        return round(x)
+    raise ValueError(f"unknown edge rounding {rounding!r}; known: {EDGE_ROUNDINGS}")
+
+
+def matched_edges_per_unit(kept_units: int, n_units: int, fan_in: int, rounding: str) -> int:
+    """Incoming weights per unit, ``e = (k N + k - K) / K`` rounded (``rounding``, one of
+    :data:`EDGE_ROUNDINGS`): the cost of ``k`` whole units.
 
     Raises
     ------
@@ -38,7 +64,56 @@ def matched_edges_per_unit(kept_units: int, n_units: int, fan_in: int) -> int:
     if not 1 <= kept_units <= n_units:
         raise ValueError(f"kept_units = {kept_units} is outside 1..{n_units}")
     e = (kept_units * fan_in + kept_units - n_units) / n_units
-    return int(min(fan_in, max(0, round(e))))
+    return int(min(fan_in, max(0, round_budget(e, rounding))))
+
+
+def mnist_budget(
+    percent: float, n_units: int, fan_in: int, n_next: int, budget: str
+) -> tuple[int, int, int, int, int]:
+    """Kept units and weights per unit of a layer of ``n_units`` units at ``percent`` per cent.
+
+    ``joint`` (the paper's authors): ``percent`` is the share of each unit's ``fan_in`` weights
+    that edge pruning keeps, ``e = ceil(p N / 100)``; the next layer (``n_next`` units) stays
+    whole, so edges cost ``H1 (e + H2)`` weights of the two layers, and node pruning keeps the
+    units that ``p N / 100`` weights per unit buy, ``k = floor(H1 (p N / 100 + H2) / (N + H2))``
+    (a unit costs its ``N`` incoming and ``H2`` outgoing weights). These are the budgets of the
+    authors' scripts: at 20% of 784 inputs with 500 + 500 units ``e = 157`` and ``k = 255``.
+
+    ``first_layer``: ``percent`` is the share of the first layer's weights and biases,
+    ``k = round(p H1 / 100)`` units (``k (N + 1)``) against the matched ``e`` per unit
+    (``H1 (e + 1)``, :func:`matched_edges_per_unit` rounded half to even).
+
+    Returns
+    -------
+    kept_units, edges_per_unit, node_params, edge_params, total
+        ``k``, ``e``, the parameters node and edge pruning keep, and the parameters counted
+        unpruned.
+    """
+    H1, N, H2 = n_units, fan_in, n_next
+    if budget == "joint":
+        edges = percent * N / 100
+        e = min(N, max(1, math.ceil(edges - 1e-9)))
+        k = min(H1, max(1, math.floor(H1 * (edges + H2) / (N + H2) + 1e-9)))
+        return k, e, k * (N + H2), H1 * (e + H2), H1 * (N + H2)
+    if budget == "first_layer":
+        k = int(min(H1, max(1, round(percent * H1 / 100))))
+        e = matched_edges_per_unit(k, H1, N, "half_even")
+        return k, e, node_parameter_count(k, N), H1 * (e + 1), node_parameter_count(H1, N)
+    raise ValueError(f"unknown MNIST budget {budget!r}; known: {MNIST_BUDGETS}")
+
+
+def normalise_rows(W: np.ndarray) -> np.ndarray:
+    """``W`` (K, N) with every row rescaled to norm ``sqrt(N)`` (so ``Q_kk = 1``)."""
+    return W * (np.sqrt(W.shape[1]) / np.linalg.norm(W, axis=1, keepdims=True))
+
+
+def node_importance(v: np.ndarray, importance: str) -> np.ndarray:
+    """What importance node pruning ranks by: ``v`` (``signed``) or ``|v|`` (``absolute``)."""
+    if importance == "signed":
+        return np.asarray(v, dtype=float)
+    if importance == "absolute":
+        return np.abs(v)
+    raise ValueError(f"unknown importance {importance!r}; known: {IMPORTANCES}")
 
 
 # -- which units ----------------------------------------------------------------------------------
@@ -58,9 +133,10 @@ def importance_node_subsets(
 ) -> np.ndarray:
     """The ``kept_units`` units of largest importance, sorted; shape (draws, k).
 
-    For a single-output student the importance is ``|v_k|``; for a layer that feeds many units it is
-    the norm of the unit's outgoing weights. Ties are broken uniformly at random; only if there are
-    ties are ``n_samples`` draws returned, otherwise the single deterministic choice.
+    For a single-output student the importance is ``v_k`` or ``|v_k|`` (:func:`node_importance`);
+    for a layer that feeds many units it is the norm of the unit's outgoing weights. Ties are
+    broken uniformly at random; only if there are ties are ``n_samples`` draws returned,
+    otherwise the single deterministic choice.
     """
     importance = np.asarray(importance, dtype=float)
     draws = n_samples if len(np.unique(importance)) < len(importance) else 1
@@ -69,6 +145,29 @@ def importance_node_subsets(
         for _ in range(draws)
     ]
     return np.stack(subsets)
+
+
+def rbf_kernel(H: np.ndarray, gamma: float, jitter: float) -> np.ndarray:
+    """The RBF kernel of units by their activity, ``exp(-gamma mean_x (h_i - h_j)^2) + jitter I``.
+
+    Parameters
+    ----------
+    H
+        Activity (e.g. pre-activations) of every unit on ``n`` inputs, shape (n, K).
+    gamma
+        Inverse length scale per unit of mean squared difference. ``exp(-beta |h_i - h_j|^2)``
+        with the squared distance summed over ``n`` inputs is ``gamma = beta n``.
+    jitter
+        Added to the diagonal (the kernel's diagonal is 1).
+
+    Returns
+    -------
+    np.ndarray
+        Shape (K, K).
+    """
+    sq = np.sum(H * H, axis=0)
+    dist = np.maximum(sq[:, None] + sq[None, :] - 2.0 * (H.T @ H), 0.0) / len(H)
+    return np.exp(-gamma * dist) + jitter * np.eye(H.shape[1])
 
 
 def dpp_kernel(Q: np.ndarray, jitter: float) -> np.ndarray:

@@ -12,6 +12,7 @@ job                           settings
 ``teacher_student_train``     :class:`Run` (its wildcard) and :class:`Dynamics`
 ``teacher_student_prune``     :class:`Run` and :class:`Pruning`
 ``..._prune_specialised``     :class:`Run` and :class:`SpecialisedPruning`
+``teacher_student_claims``    :class:`Size` of every setting and ``v_star``
 ``..._mnist_train``           :class:`MnistTraining`
 ``..._mnist_prune``           :class:`MnistPruning`
 ============================  ==========================================================
@@ -68,8 +69,9 @@ class Dynamics:
         Second-layer weight of every teacher unit.
     w_init_std, v_init_std
         Standard deviations of the initial student's first- and second-layer weights.
-    replicas
-        Online-SGD runs per setting and noise level.
+    students
+        Students per setting and noise level, each with its own teacher, initial weights and
+        input stream.
     record_points
         Log-spaced times at which eps_g(t) is recorded.
     ode_rtol
@@ -81,7 +83,7 @@ class Dynamics:
     v_star: float
     w_init_std: float
     v_init_std: float
-    replicas: int
+    students: int
     record_points: int
     ode_rtol: float
 
@@ -98,11 +100,20 @@ class Pruning:
         Relative jitter of the DPP kernel's diagonal.
     heatmap_fraction
         Fraction of units kept for the heat maps of the pruned Q and R.
+    normalise_rows
+        Rescale every row of W to norm sqrt(N) before pruning, and prune the normalised student.
+    importance
+        ``signed`` (largest v) or ``absolute`` (largest |v|) for importance node pruning.
+    edge_rounding
+        ``up`` or ``half_even``: the rounding of the matched edge budget.
     """
 
     masks: int
     dpp_jitter: float
     heatmap_fraction: float
+    normalise_rows: bool
+    importance: str
+    edge_rounding: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,8 +142,13 @@ class MnistTraining:
         ``unit_interval`` or ``standardise`` (:func:`prunephase.mnist.inputs`).
     lr, momentum
         SGD with momentum on the mean cross-entropy.
-    batch_size, epochs
-        Mini-batches and length.
+    batch_size
+        Images per step.
+    max_epochs
+        The most epochs a network trains.
+    stop_train_accuracy
+        A network is kept as it is after the first epoch at which its accuracy on its training
+        images reaches this (1 or more: never before ``max_epochs``).
     """
 
     seeds: int
@@ -142,7 +158,8 @@ class MnistTraining:
     lr: float
     momentum: float
     batch_size: int
-    epochs: int
+    max_epochs: int
+    stop_train_accuracy: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,21 +173,31 @@ class MnistPruning:
     fit_samples
         Training images for the DPP kernel and the reweighting fits: the first ones of the
         network's training-subset order.
+    budget
+        ``joint`` (first two weight layers, the authors' budget) or ``first_layer``
+        (:func:`~prunephase.teacher_student.pruning.mnist_budget`).
     kept_percent
-        Percentages of first-layer parameters kept.
+        The budgets, in per cent (what they count depends on ``budget``).
     draws
         Draws averaged for random node, DPP node and random edge pruning.
     ridge
         Relative ridge of the edge-reweighting regression.
+    dpp_kernel
+        ``rbf`` or ``linear``: the DPP kernel of the first-layer pre-activations.
+    rbf_gamma
+        The RBF kernel's ``exp(-rbf_gamma mean (h_i - h_j)^2)``.
     dpp_jitter
-        Relative jitter of the DPP kernel's diagonal.
+        Jitter of the DPP kernel's diagonal, relative to its mean diagonal.
     """
 
     input_scaling: str
     fit_samples: int
+    budget: str
     kept_percent: tuple[float, ...]
     draws: int
     ridge: float
+    dpp_kernel: str
+    rbf_gamma: float
     dpp_jitter: float
 
 

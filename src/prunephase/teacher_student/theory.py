@@ -20,6 +20,7 @@ the closed form of :func:`random_edge_error_specialised`, derived in
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from prunephase.teacher_student.gaussian_averages import i2
 from prunephase.teacher_student.order_parameters import OrderParameters, order_parameters
@@ -115,10 +116,72 @@ def balanced_node_error_specialised(
     keep: np.ndarray | float, n_teacher: int, v_star: float
 ) -> np.ndarray:
     """Error of the specialised student after keeping a fraction ``c`` of the copies of every
-    teacher unit (node pruning, no reweighting; exact when ``c z`` is an integer).
+    teacher unit (node pruning, no reweighting). Only ``c z`` integer is reachable by keeping
+    whole units; :func:`best_node_error_specialised` is the error at any number of kept units.
 
     The kept copies of teacher unit n output ``c v*_n g(nu_n)``, so
     ``eps_g = (M v*^2 / pi) (1 - c)^2 asin(1/2) = M v*^2 (1 - c)^2 / 6``.
     """
     c = np.asarray(keep, dtype=float)
     return n_teacher * v_star**2 * (1 - c) ** 2 / 6
+
+
+def best_node_error_specialised(
+    kept_units: int, n_teacher: int, copies: int, v_star: float
+) -> float:
+    """Least error of the specialised student after keeping ``kept_units`` whole units (node
+    pruning, no reweighting).
+
+    Keeping ``j_n`` copies of teacher unit n leaves the output ``(j_n / z) v* g(nu_n)`` for that
+    unit; the teacher units are orthonormal, so ``eps_g = (v*^2 / 6) sum_n (1 - j_n / z)^2``,
+    least when the copies are spread as evenly as possible (``j_n`` = floor or ceil of ``k / M``).
+    For ``k < M`` some teacher units keep no copy at all; for ``M | k`` this is
+    :func:`balanced_node_error_specialised` at ``c = k / K``.
+    """
+    if not 0 <= kept_units <= n_teacher * copies:
+        raise ValueError(f"kept_units = {kept_units} is outside 0..{n_teacher * copies}")
+    kept = np.full(n_teacher, kept_units // n_teacher)
+    kept[: kept_units % n_teacher] += 1
+    return float(v_star**2 / 6 * np.sum((1 - kept / copies) ** 2))
+
+
+#: copies per teacher unit of the illustrative sizes of :func:`random_edge_vs_node`
+SWEEP_COPIES = (2, 3, 4, 6, 10)
+
+
+def random_edge_vs_node(sizes: list[tuple[int, int]], v_star: float) -> pd.DataFrame:
+    """Random edge pruning against the best node pruning of the specialised student, at every
+    reachable budget, for N -> infinity.
+
+    Node pruning can keep only whole units, ``k = 1 ... K - 1``; random edge pruning at the same
+    parameter count keeps each weight with probability ``c = k / K`` (the matched budget
+    ``(kN + k - K) / (KN)`` for N -> infinity). The node error is
+    :func:`best_node_error_specialised` (unbalanced where ``k`` is not a multiple of ``M``), the
+    edge error :func:`random_edge_error_specialised`.
+
+    Parameters
+    ----------
+    sizes
+        ``(M, K)`` of the settings to compare; each ``M`` is also compared at ``K = z M`` for
+        every ``z`` of :data:`SWEEP_COPIES`.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``M, K, z, setting`` (whether ``(M, K)`` is one of ``sizes``), ``kept_units``,
+        ``c``, ``eps_edge``, ``eps_node``, ``edge_wins`` (``eps_edge < eps_node``).
+    """
+    configured = {(int(M), int(K)) for M, K in sizes}
+    grid = configured | {(M, z * M) for M, _ in configured for z in SWEEP_COPIES}
+    rows = []
+    for M, K in sorted(grid):
+        z = K // M
+        for k in range(1, K):
+            c = k / K
+            edge = float(random_edge_error_specialised(c, M, z, v_star))
+            node = best_node_error_specialised(k, M, z, v_star)
+            rows.append((M, K, z, (M, K) in configured, k, c, edge, node, edge < node))
+    return pd.DataFrame(
+        rows,
+        columns=["M", "K", "z", "setting", "kept_units", "c", "eps_edge", "eps_node", "edge_wins"],
+    )
