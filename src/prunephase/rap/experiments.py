@@ -863,9 +863,8 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     grouped = values.groupby(list(by), sort=True)
     mean = grouped.mean()
     sem = grouped.sem().add_suffix("_sem")
-    out = pd.concat([mean, sem], axis=1).reset_index()
-    out["instances"] = grouped.size().to_numpy()
-    return out
+    out = pd.concat([mean, sem, grouped.size().rename("instances")], axis=1)
+    return out.reset_index()
 
 
 def beta_ladder(annealing: Annealing) -> np.ndarray:

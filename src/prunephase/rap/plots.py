@@ -439,10 +439,11 @@ def schedule_plot(ax: Axes, table: pd.DataFrame, tol: float) -> None:
 
 
 def finite_size_figure(
-    transitions: pd.DataFrame, grid: pd.DataFrame, nu: float, fits: dict[str, dict]
+    transitions: pd.DataFrame, grid: pd.DataFrame, fits: dict[str, dict]
 ) -> Figure:
-    """The finite-size study: the transition against N, and the entropy against the scaling
-    variable N^nu (1 - q).
+    """The finite-size study: the transition against N, and the entropy and the Bethe free energy
+    against x = N (1 - q), the variable in which the blocks' sizes, hence the exact curves,
+    collapse, with the mean x at q_c of each width.
 
     ``fits`` maps a column of ``transitions`` (``q_c``, ``q_c_gauge``, ``q_spinodal``) to its
     :func:`~prunephase.rap.analysis.power_law` fit of 1 - q against N.
@@ -521,38 +522,31 @@ def finite_size_figure(
     ax.legend(fontsize=8)
 
     widths = sorted(grid["n"].unique())
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(widths)))
-    for ax, column, title in (
-        (axes[1, 0], "exact_s", "(d) exact entropy"),
-        (axes[1, 1], "eq_s", "(e) BP entropy (lowest $f$)"),
-    ):
-        for colour, width in zip(colours, widths, strict=True):
+    colours = dict(
+        zip(widths, plt.get_cmap("viridis")(np.linspace(0, 0.9, len(widths))), strict=True)
+    )
+    x_c = (transitions["n"] * (1 - transitions["q_c"])).groupby(transitions["n"]).mean()
+    panels = (
+        (axes[1, 0], lambda r: r["exact_s"], "entropy per weight", "(d) exact entropy"),
+        (axes[1, 1], lambda r: r["eq_s"], "entropy per weight", "(e) BP entropy (lowest $f$)"),
+        (axes[1, 2], lambda r: r["exact_f"] - r["eq_f"], "$f_{exact} - f_{BP}$ (lowest Bethe $f$)",
+         "(f) the Bethe free energy against the exact one"),
+    )  # fmt: skip
+    for ax, value, ylabel, title in panels:
+        for width in widths:
             rows = grid[grid["n"] == width]
-            if rows[column].isna().all():
+            values = value(rows)
+            if values.isna().all():
                 continue
-            mean = rows.groupby("x")[column].mean()
-            scaled_x = mean.index.to_numpy() * width ** (nu - 1.0)  # N^nu (1 - q)
-            ax.plot(scaled_x, mean, "o-", ms=3, color=colour, label=f"N = {width}")
+            mean = values.groupby(rows["x"]).mean()
+            ax.plot(mean.index, mean, "o-", ms=3, color=colours[width], label=f"N = {width}")
+            if width in x_c.index:
+                ax.axvline(x_c[width], color=colours[width], ls=":", lw=1)
         ax.set_xscale("log")
-        ax.set_xlabel(f"$N^{{{nu:.2f}}} (1 - q)$")
-        ax.set_ylabel("entropy per weight")
+        ax.set_xlabel("$N (1 - q)$ (dotted: mean $N (1 - q_c)$ of each width)")
+        ax.set_ylabel(ylabel)
         ax.set_title(title)
         ax.legend(fontsize=7, ncol=2)
-    ax = axes[1, 2]
-    for colour, width in zip(colours, widths, strict=True):
-        rows = grid[(grid["n"] == width) & ~grid["exact_only"]]
-        if rows.empty:
-            continue
-        gap = (rows["exact_f"] - rows["eq_f"]).groupby(rows["x"]).mean()
-        ax.plot(
-            gap.index * width ** (nu - 1.0), gap, "o-", ms=3, color=colour, label=f"N = {width}"
-        )
-    ax.axhline(0, color="k", lw=0.6)
-    ax.set_xscale("log")
-    ax.set_xlabel(f"$N^{{{nu:.2f}}} (1 - q)$")
-    ax.set_ylabel("$f_{exact} - f_{BP}$ (lowest Bethe $f$)")
-    ax.set_title("(f) the Bethe free energy against the exact one")
-    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -80,10 +80,11 @@ def independent_paths(tables, context) -> Verdict:
 
 
 def width_in_h(tables, context) -> Verdict:
-    """By construction: N appears in H as a prefactor (or only as the range of the sum)."""
+    """By construction: N appears in H as a prefactor, or as the range of the sum over the N^3
+    possible paths (the text allows both, so this statement decides nothing)."""
     if context["prefactor"] == "1":
-        return "by construction: N only as the range of the sum over paths", None
-    return f"by construction: prefactor {context['prefactor']}", True
+        return "by construction: N as the range of the sum over the N^3 possible paths", None
+    return f"by construction: prefactor {context['prefactor']}", None
 
 
 def _with_transition(critical: pd.DataFrame) -> pd.DataFrame:
@@ -110,7 +111,11 @@ def paramagnet_at_large_q(tables, context) -> Verdict:
     else Monte Carlo) rises with q at every step."""
     dilution = tables["dilution"]
     ordered = _phase_by_q(dilution)
-    ends = bool((ordered.iloc[0] == 1).all() and (ordered.iloc[-1] == 0).all())
+    # each sweep's own ends (a sweep has no row where no path is left)
+    ends = all(
+        column.dropna().iloc[0] == 1 and column.dropna().iloc[-1] == 0
+        for _, column in ordered.items()
+    )
     energy = dilution["exact_e"].where(dilution["exact_e"].notna(), dilution["mc_e"])
     mean_e = energy.groupby([dilution["layer"], dilution["q"]]).mean().unstack("layer")
     rises = (np.diff(mean_e.to_numpy(), axis=0) > 0).mean()
@@ -338,6 +343,7 @@ def evidence(tables: dict[str, pd.DataFrame], readings: pd.DataFrame, p2: float)
         context = reading._asdict() | {"p2": p2}
         for statement in STATEMENTS:
             measured, verdict = statement.evaluate(own, context)
+            verdict = None if verdict is None else bool(verdict)
             rows.append(
                 {"statement": statement.key, "quote": statement.quote, "test": statement.test,
                  "reading": reading.name, "measured": measured, "verdict": verdict}
