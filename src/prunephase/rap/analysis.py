@@ -121,8 +121,15 @@ def scaling_variable_drift(
         x = table["n"] ** a * (1.0 - table[value])
         stats = x.groupby(table["n"]).agg(["mean", "sem"])
         fit = power_law(stats.index.to_numpy(), stats["mean"], stats["sem"])
-        rows.append({"exponent": a, "slope": -fit["nu"], "slope_se": fit["nu_se"],
-                     "x_min": stats["mean"].min(), "x_max": stats["mean"].max()})  # fmt: skip
+        rows.append(
+            {
+                "exponent": a,
+                "slope": -fit["nu"],
+                "slope_se": fit["nu_se"],
+                "x_min": stats["mean"].min(),
+                "x_max": stats["mean"].max(),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -475,9 +475,15 @@ def critical_dilution(
 
                 def make(q, p2=p2, k=k):
                     return make_instance(
-                        n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k,
+                        n=n,
+                        p1=p1,
+                        p2=p2,
+                        layer=layer,
+                        q=q,
+                        root_seed=root_seed,
+                        index=k,
                         model=model,
-                    )  # fmt: skip
+                    )
 
                 row = {"layer": layer, "p2": p2, "beta": beta, "instance": k, "n": n, "p1": p1}
                 row |= transition(
@@ -623,8 +629,9 @@ def reading_tables(
         ``degrees`` (:func:`degree_histogram`, W1 diluted at ``degrees.q``) and ``dilution``
         (:func:`dilution_sweep` of W1 and of W2 at the reading's beta), both at the first width
         of ``readings.n`` and at ``p2``; ``critical`` (:func:`critical_dilution`, W1 diluted, at
-        every width, p2 and beta of ``readings``, bisecting over [q_min, q_max]). Each has the columns ``reading`` (the
-        reading's name), ``construction``, ``prefactor`` and ``xi``.
+        every width, p2 and beta of ``readings``, bisecting over [q_min, q_max]). Each has
+        the columns ``reading`` (the reading's name), ``construction``, ``prefactor`` and ``xi``.
+        BP runs at most ``readings.max_iter`` iterations.
     """
     reading = readings.models[index]
     model = Model(construction=reading.construction, prefactor=reading.prefactor, xi=reading.xi)
@@ -644,7 +651,7 @@ def reading_tables(
             mc=mc,
             model=model,
             stream=(READINGS, index),
-        )  # fmt: skip
+        )
         for layer in (1, 2)
     ]
     grid = Critical(
@@ -664,7 +671,7 @@ def reading_tables(
             critical=grid,
             bp=bp,
             model=model,
-        )  # fmt: skip
+        )
         for width in readings.n
     ]
     tables = {
@@ -863,7 +870,7 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     grouped = values.groupby(list(by), sort=True)
     mean = grouped.mean()
     sem = grouped.sem().add_suffix("_sem")
-    out = pd.concat([mean, sem, grouped.size().rename("instances")], axis=1)
+    out = pd.concat([mean, sem, grouped.size().rename("instances")], axis=1).copy()
     return out.reset_index()
 
 

@@ -345,9 +345,15 @@ def evidence(tables: dict[str, pd.DataFrame], readings: pd.DataFrame, p2: float)
             measured, verdict = statement.evaluate(own, context)
             verdict = None if verdict is None else bool(verdict)
             rows.append(
-                {"statement": statement.key, "quote": statement.quote, "test": statement.test,
-                 "reading": reading.name, "measured": measured, "verdict": verdict}
-            )  # fmt: skip
+                {
+                    "statement": statement.key,
+                    "quote": statement.quote,
+                    "test": statement.test,
+                    "reading": reading.name,
+                    "measured": measured,
+                    "verdict": verdict,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -367,13 +373,21 @@ def n_drift(critical: pd.DataFrame) -> pd.DataFrame:
         points = _with_transition(group)
         small, large = points["n"].min(), points["n"].max()
         if small == large or np.isnan(small):
-            rows.append({"reading": name, "points": 0, "n_small": small, "n_large": large,
-                         "ratio": np.nan})  # fmt: skip
+            rows.append(
+                {"reading": name, "points": 0, "n_small": small, "n_large": large, "ratio": np.nan}
+            )
             continue
         merged = points[points["n"] == small].merge(
             points[points["n"] == large], on=["p2", "beta"], suffixes=("_s", "_l")
         )
         ratio = (1 - merged["q_c_s"]) / (1 - merged["q_c_l"])
-        rows.append({"reading": name, "points": len(merged), "n_small": small, "n_large": large,
-                     "ratio": float(ratio.median()) if len(merged) else np.nan})  # fmt: skip
+        rows.append(
+            {
+                "reading": name,
+                "points": len(merged),
+                "n_small": small,
+                "n_large": large,
+                "ratio": float(ratio.median()) if len(merged) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
