@@ -7,7 +7,7 @@ import pytest
 from prunephase.core.config import settings, validate_config
 from prunephase.rap.analysis import power_law, scaling_variable_drift
 from prunephase.rap.experiments import reading_tables
-from prunephase.rap.readings import STATEMENTS, evidence, n_drift, three_peaks
+from prunephase.rap.readings import STATEMENTS, evidence, layer_dependence, n_drift, three_peaks
 from prunephase.rap.settings import BP, MC, Degrees, Reading, Readings
 
 BP_DEFAULT = settings(BP, validate_config({})["rap"]["bp"])
@@ -26,6 +26,23 @@ def degree_table(peaks):
 def test_three_peaks_needs_three_separate_populations():
     assert three_peaks({"degrees": degree_table([5, 20, 300])}, {})[1] is True
     assert three_peaks({"degrees": degree_table([5, 5, 300])}, {})[1] is False
+
+
+def sweeps(last_ordered):
+    """A dilution table of two sweeps, ordered up to the given q of each layer (None: never)."""
+    rows = [
+        {"layer": layer, "q": q, "eq_ordered": last is not None and q <= last}
+        for layer, last in zip((1, 2), last_ordered, strict=True)
+        for q in (0.0, 0.5, 0.9)
+    ]
+    return {"dilution": pd.DataFrame(rows)}
+
+
+def test_layer_dependence_needs_two_ordered_sweeps():
+    assert layer_dependence(sweeps((0.5, 0.9)), {})[1] is True
+    assert layer_dependence(sweeps((0.5, 0.5)), {})[1] is False
+    # sweeps that are never ordered have no transition to compare
+    assert layer_dependence(sweeps((None, None)), {})[1] is False
 
 
 @pytest.fixture(scope="module")

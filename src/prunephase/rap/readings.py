@@ -192,6 +192,9 @@ def layer_dependence(tables, context) -> Verdict:
         last[layer] = column[column >= 0.5].index.max() if (column >= 0.5).any() else np.nan
     text = ", ".join(f"W{layer}: {q:g}" for layer, q in last.items())
     values = list(last.values())
+    if np.isnan(values).any():
+        # a sweep never ordered has no last ordered q to compare
+        return f"last ordered q {text}", False
     return f"last ordered q {text}", bool(values[0] != values[-1])
 
 
