@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from prunephase.core.config import settings, validate_config
-from prunephase.rap.analysis import power_law, scaling_variable_drift
+from prunephase.rap.analysis import gap_statistics, power_law, scaling_variable_drift
 from prunephase.rap.experiments import reading_tables
 from prunephase.rap.readings import STATEMENTS, evidence, layer_dependence, n_drift, three_peaks
 from prunephase.rap.settings import BP, MC, Degrees, Reading, Readings
@@ -133,3 +133,15 @@ def test_power_law_and_the_scaling_variable_recover_a_known_exponent():
     assert drift.loc[1.0, "slope"] < -10 * drift.loc[1.0, "slope_se"]
     with pytest.raises(ValueError, match="at least two widths"):
         power_law(np.array([30]), np.array([0.1]), np.array([0.01]))
+
+
+def test_gap_statistics_count_the_bisection_resolution():
+    # two instances ending in the same bracket: no spread, but the bracket's width remains
+    table = pd.DataFrame(
+        {"n": [10, 10], "q_c": [0.95, 0.95], "q_c_lo": [0.94, 0.94], "q_c_hi": [0.96, 0.96]}
+    )
+    stats = gap_statistics(table, "q_c", 1.0).loc[10]
+    assert stats["mean"] == pytest.approx(0.5)
+    assert stats["se"] == pytest.approx(10 * 0.02 / np.sqrt(12))
+    spread = gap_statistics(table.drop(columns=["q_c_lo", "q_c_hi"]).assign(q_c=[0.9, 0.95]))
+    assert spread.loc[10, "se"] == pytest.approx(0.025)

@@ -1,11 +1,12 @@
 """Layer-wise activation probabilities of a trained 4-layer ReLU network (Fig. 2).
 
-A teacher network N - N - N - 1 (ReLU hidden layers, linear output, no biases, Gaussian weights of
-variance 1 / fan-in) labels random inputs x in {-1, +1}^N with y = sign(teacher(x)). A student of
-the same architecture (PyTorch's default uniform initialisation) learns these binary targets with
-Adam on the absolute loss |y - student(x)| (the loss that the RAP Hamiltonian mirrors). The
-activation probability of a hidden layer is the fraction of (unit, test input) pairs whose ReLU is
-active (pre-activation > 0): the p1 and p2 of the RAP model.
+A teacher network N - N - N - 1 (ReLU hidden layers, linear output, Gaussian weights and biases of
+variance 1 / fan-in, or no biases at all) labels random inputs x in {-1, +1}^N with
+y = sign(teacher(x)). A student of the same architecture (PyTorch's default uniform
+initialisation) learns these binary targets with Adam on the absolute loss |y - student(x)| (the
+loss that the RAP Hamiltonian mirrors). The activation probability of a hidden layer is the
+fraction of (unit, test input) pairs whose ReLU is active (pre-activation > 0): the p1 and p2 of
+the RAP model.
 
 All trials train as one ensemble of the project's trainer
 (:func:`prunephase.nn.training.train_ensemble`), one model per trial; each trial has its own

@@ -104,6 +104,29 @@ def power_law(n: np.ndarray, y: np.ndarray, y_se: np.ndarray) -> dict[str, float
     }
 
 
+def gap_statistics(table: pd.DataFrame, value: str = "q_c", exponent: float = 0.0) -> pd.DataFrame:
+    """Mean and error of x = N^a (1 - q) per width N, for a q found by bisection.
+
+    The error combines the standard error over instances with the resolution of the bisection:
+    each q lies somewhere in its final bracket [``{value}_lo``, ``{value}_hi``] (a uniform
+    error, variance width^2 / 12), so a width whose instances all end in the same bracket still
+    has an error. Without the bracket columns only the spread over instances counts.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``n``: ``mean``, ``se``, ``instances``.
+    """
+    scale = table["n"] ** exponent
+    x = scale * (1.0 - table[value])
+    lo, hi = f"{value}_lo", f"{value}_hi"
+    width = scale * (table[hi] - table[lo]) if {lo, hi} <= set(table.columns) else 0.0 * x
+    stats = x.groupby(table["n"]).agg(["mean", "sem", "count"])
+    resolution = width.groupby(table["n"]).mean() / np.sqrt(12.0)
+    se = np.sqrt(stats["sem"].fillna(0.0) ** 2 + resolution**2)
+    return pd.DataFrame({"mean": stats["mean"], "se": se, "instances": stats["count"]})
+
+
 def scaling_variable_drift(
     table: pd.DataFrame, exponents: Sequence[float], value: str = "q_c"
 ) -> pd.DataFrame:
@@ -118,9 +141,8 @@ def scaling_variable_drift(
     """
     rows = []
     for a in exponents:
-        x = table["n"] ** a * (1.0 - table[value])
-        stats = x.groupby(table["n"]).agg(["mean", "sem"])
-        fit = power_law(stats.index.to_numpy(), stats["mean"], stats["sem"])
+        stats = gap_statistics(table, value, a)
+        fit = power_law(stats.index.to_numpy(), stats["mean"], stats["se"])
         rows.append(
             {
                 "exponent": a,

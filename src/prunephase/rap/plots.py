@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from prunephase.rap.analysis import gap_statistics
 from prunephase.rap.instance import RAPInstance
 
 LAYER_COLOURS = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
@@ -455,12 +456,12 @@ def finite_size_figure(
     for ci, (column, label) in enumerate(
         (("q_c", "$q_c$"), ("q_c_gauge", "$q_c$ with gauge copies"), ("q_spinodal", "spinodal"))
     ):
-        gap = (1 - transitions[column]).groupby(transitions["n"]).agg(["mean", "sem"])
+        gap = gap_statistics(transitions, column)
         fit = fits[column]
         ax.errorbar(
             gap.index,
             gap["mean"],
-            yerr=gap["sem"],
+            yerr=gap["se"],
             fmt="os^"[ci],
             color=f"C{ci}",
             capsize=2,
