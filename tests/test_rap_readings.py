@@ -7,7 +7,14 @@ import pytest
 from prunephase.core.config import settings, validate_config
 from prunephase.rap.analysis import gap_statistics, power_law, scaling_variable_drift
 from prunephase.rap.experiments import reading_tables
-from prunephase.rap.readings import STATEMENTS, evidence, layer_dependence, n_drift, three_peaks
+from prunephase.rap.readings import (
+    STATEMENTS,
+    entropy_jump,
+    evidence,
+    layer_dependence,
+    n_drift,
+    three_peaks,
+)
 from prunephase.rap.settings import BP, MC, Degrees, Reading, Readings
 
 BP_DEFAULT = settings(BP, validate_config({})["rap"]["bp"])
@@ -145,3 +152,18 @@ def test_gap_statistics_count_the_bisection_resolution():
     assert stats["se"] == pytest.approx(10 * 0.02 / np.sqrt(12))
     spread = gap_statistics(table.drop(columns=["q_c_lo", "q_c_hi"]).assign(q_c=[0.9, 0.95]))
     assert spread.loc[10, "se"] == pytest.approx(0.025)
+
+
+def test_entropy_jump_reads_the_grid_point_nearest_the_sweeps():
+    critical = pd.DataFrame(
+        {
+            "n": 10,
+            "p2": [0.2, 0.2, 0.4, 0.4],
+            "beta": [0.5, 1.0, 0.5, 1.0],
+            "ordered_at_q_min": True,
+            "s_jump": [0.1, 0.2, 0.3, -0.4],
+        }
+    )
+    text, verdict = entropy_jump({"critical": critical}, {"p2": 0.3001, "beta": 0.9})
+    assert verdict is False and "p2 = 0.4" in text and "beta = 1" in text
+    assert entropy_jump({"critical": critical}, {"p2": 0.25, "beta": 0.6})[1] is True

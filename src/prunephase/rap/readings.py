@@ -135,21 +135,27 @@ def first_order(tables, context) -> Verdict:
     return f"metastable window at {plain:.0%} ({gauge:.0%} with gauge copies)", plain >= 0.5
 
 
+def _nearest(values: pd.Series, target: float) -> float:
+    return values.iloc[np.argmin(np.abs(values.to_numpy() - target))]
+
+
 def _near_beta(critical: pd.DataFrame, p2: float, beta: float) -> pd.DataFrame:
-    rows = critical[np.isclose(critical["p2"], p2)]
-    nearest = rows["beta"].iloc[np.argmin(np.abs(rows["beta"].to_numpy() - beta))]
-    return rows[rows["beta"] == nearest]
+    """The rows of the grid point nearest to (p2, beta): the p2 of the sweeps need not be on the
+    grid of q_c."""
+    rows = critical[critical["p2"] == _nearest(critical["p2"], p2)]
+    return rows[rows["beta"] == _nearest(rows["beta"], beta)]
 
 
 def entropy_jump(tables, context) -> Verdict:
-    """The entropy jumps up into the paramagnet at q_c (first width, p2 of the sweeps, the beta of
-    the grid nearest the reading's)."""
+    """The entropy jumps up into the paramagnet at q_c (first width, the p2 and beta of the grid
+    nearest the sweeps' p2 and the reading's beta)."""
     rows = _near_beta(tables["critical"], context["p2"], context["beta"])
     rows = rows[(rows["n"] == rows["n"].min()) & rows["ordered_at_q_min"]]
     if rows.empty:
         return "no transition", False
     jump = rows["s_jump"].mean()
     text = f"s jump {jump:.3f} = {jump / np.log(2):.2f} ln 2 at beta = {rows['beta'].iloc[0]:g}"
+    text += f", p2 = {rows['p2'].iloc[0]:g}"
     return text, bool(jump > 0)
 
 
