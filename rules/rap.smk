@@ -1,10 +1,17 @@
 # Paper B: the random active path model (cavity method, Monte Carlo, annealing), and MNIST.
 
 RAP = RESULTS / "rap"
+READING_NAMES = [m["name"] for m in config["rap"]["readings"]["models"]]
+if len(set(READING_NAMES)) != len(READING_NAMES):
+    raise WorkflowError(
+        f"config key 'rap.readings.models': the names must be unique, got {READING_NAMES}"
+    )
+READING_TABLES = ["degrees", "dilution", "critical"]
 
 
 wildcard_constraints:
     layer="[123]",
+    reading="|".join(READING_NAMES),
 
 
 rule rap_degrees:
@@ -19,7 +26,13 @@ rule rap_degrees:
         runtime=10,
     params:
         config=config_keys(
-            "seed", "rap.n", "rap.p1", "rap.p2", "rap.diluted_layer", "rap.degrees"
+            "seed",
+            "rap.n",
+            "rap.p1",
+            "rap.p2",
+            "rap.diluted_layer",
+            "rap.degrees",
+            "rap.model",
         ),
     script:
         "../workflow/scripts/rap_degrees.py"
@@ -46,6 +59,7 @@ rule rap_dilution_sweep:
             "rap.dilution_sweep.q",
             "rap.bp",
             "rap.mc",
+            "rap.model",
         ),
     script:
         "../workflow/scripts/rap_dilution.py"
@@ -91,9 +105,110 @@ rule rap_critical:
             "rap.instances",
             "rap.critical",
             "rap.bp",
+            "rap.model",
         ),
     script:
         "../workflow/scripts/rap_critical.py"
+
+
+rule rap_finite_size:
+    output:
+        RAP / "finite_size.parquet",
+    log:
+        LOGS / "rap" / "finite_size.log",
+    conda:
+        "../envs/prunephase.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        config=config_keys(
+            "seed",
+            "rap.p1",
+            "rap.p2",
+            "rap.diluted_layer",
+            "rap.beta",
+            "rap.finite_size",
+            "rap.critical.q_max",
+            "rap.bp",
+            "rap.model",
+        ),
+    script:
+        "../workflow/scripts/rap_finite_size.py"
+
+
+rule rap_finite_size_grid:
+    output:
+        RAP / "finite_size_grid.parquet",
+    log:
+        LOGS / "rap" / "finite_size_grid.log",
+    conda:
+        "../envs/prunephase.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=120,
+    params:
+        config=config_keys(
+            "seed",
+            "rap.p1",
+            "rap.p2",
+            "rap.diluted_layer",
+            "rap.beta",
+            "rap.finite_size",
+            "rap.bp",
+            "rap.model",
+        ),
+    script:
+        "../workflow/scripts/rap_finite_size_grid.py"
+
+
+rule rap_reading:
+    output:
+        **{t: RAP / "readings" / f"{{reading}}_{t}.parquet" for t in READING_TABLES},
+    log:
+        LOGS / "rap" / "readings" / "{reading}.log",
+    conda:
+        "../envs/prunephase.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        config=config_keys(
+            "seed",
+            "rap.p1",
+            "rap.p2",
+            "rap.degrees",
+            "rap.readings",
+            "rap.critical.q_min",
+            "rap.critical.q_max",
+            "rap.bp",
+            "rap.mc",
+        ),
+    script:
+        "../workflow/scripts/rap_reading.py"
+
+
+rule rap_readings:
+    input:
+        **{
+            t: expand(
+                RAP / "readings" / f"{{reading}}_{t}.parquet", reading=READING_NAMES
+            )
+            for t in READING_TABLES
+        },
+    output:
+        **{t: RAP / f"readings_{t}.parquet" for t in READING_TABLES},
+    log:
+        LOGS / "rap" / "readings.log",
+    group:
+        "tables"
+    conda:
+        "../envs/prunephase.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../workflow/scripts/concat_tables.py"
 
 
 rule rap_annealing:
@@ -108,7 +223,13 @@ rule rap_annealing:
         runtime=120,
     params:
         config=config_keys(
-            "seed", "rap.n", "rap.p1", "rap.p2", "rap.diluted_layer", "rap.annealing"
+            "seed",
+            "rap.n",
+            "rap.p1",
+            "rap.p2",
+            "rap.diluted_layer",
+            "rap.annealing",
+            "rap.model",
         ),
     script:
         "../workflow/scripts/rap_annealing.py"
@@ -135,6 +256,7 @@ rule rap_low_temperature:
             "rap.low_temperature",
             "rap.bp",
             "rap.mc",
+            "rap.model",
         ),
     script:
         "../workflow/scripts/rap_low_temperature.py"

@@ -12,6 +12,8 @@ NOTEBOOKS = [
     "fig3_dilution",
     "fig4_critical",
     "fig5_low_temperature",
+    "finite_size",
+    "readings",
     "supplement_redundancy",
 ]
 TARGETS = [f"results/notebooks/rap/{name}.ipynb" for name in NOTEBOOKS]
@@ -26,8 +28,14 @@ def test_dry_run_lists_the_rap_rules(tmp_path):
         "rap_annealing",
         "rap_low_temperature",
         "rap_activations",
+        "rap_finite_size",
+        "rap_finite_size_grid",
+        "rap_reading",
+        "rap_readings",
         "notebook_rap_fig3_dilution",
         "notebook_rap_fig5_low_temperature",
+        "notebook_rap_finite_size",
+        "notebook_rap_readings",
     ):
         assert rule in out.stdout
 
@@ -46,6 +54,19 @@ def test_a_bad_rap_value_stops_with_the_key_named(tmp_path):
     assert "rap.bp.damping" in out.stdout + out.stderr
 
 
+def test_reading_names_must_be_unique(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    twice = '      - {name: network, construction: iid, prefactor: "1", xi: input, beta: 0.5}\n'
+    text = TINY.read_text()
+    anchor = "      - {name: frustrated"
+    bad.write_text(text.replace(anchor, twice + anchor))
+    out = snakemake(
+        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), check=False
+    )
+    assert out.returncode != 0
+    assert "rap.readings.models" in out.stdout + out.stderr
+
+
 @pytest.mark.workflow
 def test_tiny_end_to_end_run(tiny_run):
     tmp_path = tiny_run
@@ -60,6 +81,8 @@ def test_tiny_end_to_end_run(tiny_run):
         "fig3_bp_mc_exact",
         "fig4",
         "fig5",
+        "finite_size",
+        "readings",
         "supplement_redundancy",
     ):
         for ext in (".png", ".pdf"):
@@ -70,8 +93,19 @@ def test_tiny_end_to_end_run(tiny_run):
     assert sweep["alpha"].gt(0).all() and sweep["mc_e"].between(-sweep["alpha"], 0).all()
     crit = pd.read_parquet(rap / "critical.parquet")
     assert len(crit) == 2 * 2 * 2 and crit["q_c"].between(0, 1).all()
+    assert (crit["q_c_gauge"] >= crit["q_c_lo"]).all()
     ann = pd.read_parquet(rap / "annealing.parquet")
-    assert (ann["e"] >= ann["ground_e"] - 1e-12).all()
+    assert (ann["e"] >= ann["ground_e"] - 1e-12).all() and (ann["e_mean"] >= ann["ground_e"]).all()
+    low = pd.read_parquet(rap / "low_temperature.parquet")
+    assert {"par_rnd_residual", "rnd_residual", "eq_gauge_s"} <= set(low.columns)
+    finite = pd.read_parquet(rap / "finite_size.parquet")
+    assert sorted(finite["n"].unique()) == [12, 24] and finite["instance"].nunique() == 2
+    grid = pd.read_parquet(rap / "finite_size_grid.parquet")
+    assert sorted(grid["n"].unique()) == [12, 24, 48] and grid["exact_f"].notna().all()
+    names = ["network", "inverse_n", "independent", "frustrated"]
+    for table in ("degrees", "dilution", "critical"):
+        readings = pd.read_parquet(rap / f"readings_{table}.parquet")
+        assert sorted(readings["reading"].unique()) == sorted(names)
     redundancy = pd.read_parquet(rap / "mnist_redundancy.parquet")
     assert len(redundancy) == 2 * (3 * 2 + 3)  # runs x (random: 3 fractions x 2 draws + magnitude)
     assert redundancy["test_error"].between(0, 1).all()

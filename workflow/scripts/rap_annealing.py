@@ -4,7 +4,7 @@ from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
 from prunephase.rap.experiments import annealing_experiment
-from prunephase.rap.settings import Annealing
+from prunephase.rap.settings import Annealing, Model
 
 snakemake = globals()["snakemake"]
 
@@ -18,6 +18,7 @@ with job_log(snakemake.log[0]) as log:
         layer=rap["diluted_layer"],
         annealing=settings(Annealing, rap["annealing"]),
         root_seed=config["seed"],
+        model=settings(Model, rap["model"]),
     )
     log.info("%d rows", len(table))
     write_parquet(table, snakemake.output[0])

@@ -4,7 +4,7 @@ from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
 from prunephase.rap.experiments import critical_dilution
-from prunephase.rap.settings import BP, Critical
+from prunephase.rap.settings import BP, Critical, Model
 
 snakemake = globals()["snakemake"]
 
@@ -17,6 +17,7 @@ with job_log(snakemake.log[0]) as log:
         layer=rap["diluted_layer"],
         n_instances=rap["instances"],
         root_seed=config["seed"],
+        model=settings(Model, rap["model"]),
         critical=settings(Critical, rap["critical"]),
         bp=settings(BP, rap["bp"]),
     )

@@ -4,7 +4,7 @@ from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
 from prunephase.rap.experiments import degree_histogram
-from prunephase.rap.settings import Degrees
+from prunephase.rap.settings import Degrees, Model
 
 snakemake = globals()["snakemake"]
 
@@ -18,6 +18,7 @@ with job_log(snakemake.log[0]) as log:
         layer=rap["diluted_layer"],
         degrees=settings(Degrees, rap["degrees"]),
         root_seed=config["seed"],
+        model=settings(Model, rap["model"]),
     )
     log.info("%d (population, degree) rows", len(table))
     write_parquet(table, snakemake.output[0])

@@ -4,7 +4,7 @@ from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
 from prunephase.rap.experiments import dilution_sweep
-from prunephase.rap.settings import BP, MC
+from prunephase.rap.settings import BP, MC, Model
 
 snakemake = globals()["snakemake"]
 
@@ -20,6 +20,7 @@ with job_log(snakemake.log[0]) as log:
         beta=rap["beta"],
         n_instances=rap["instances"],
         root_seed=config["seed"],
+        model=settings(Model, rap["model"]),
         bp=settings(BP, rap["bp"]),
         mc=settings(MC, rap["mc"]),
     )

@@ -4,7 +4,7 @@ from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
 from prunephase.core.logs import job_log
 from prunephase.rap.experiments import low_temperature_experiment
-from prunephase.rap.settings import BP, MC, LowTemperature
+from prunephase.rap.settings import BP, MC, LowTemperature, Model
 
 snakemake = globals()["snakemake"]
 
@@ -19,6 +19,7 @@ with job_log(snakemake.log[0]) as log:
         q=rap["annealing"]["q"],  # the annealed instances of Fig. 5a
         low_temperature=settings(LowTemperature, rap["low_temperature"]),
         root_seed=config["seed"],
+        model=settings(Model, rap["model"]),
         bp=settings(BP, rap["bp"]),
         mc=settings(MC, rap["mc"]),
     )

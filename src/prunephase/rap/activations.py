@@ -1,11 +1,12 @@
 """Layer-wise activation probabilities of a trained 4-layer ReLU network (Fig. 2).
 
-A teacher network N - N - N - 1 (ReLU hidden layers, linear output, no biases, Gaussian weights of
-variance 1 / fan-in) labels random inputs x in {-1, +1}^N with y = sign(teacher(x)). A student of
-the same architecture (PyTorch's default uniform initialisation) learns these binary targets with
-Adam on the absolute loss |y - student(x)| (the loss that the RAP Hamiltonian mirrors). The
-activation probability of a hidden layer is the fraction of (unit, test input) pairs whose ReLU is
-active (pre-activation > 0): the p1 and p2 of the RAP model.
+A teacher network N - N - N - 1 (ReLU hidden layers, linear output, Gaussian weights and biases of
+variance 1 / fan-in, or no biases at all) labels random inputs x in {-1, +1}^N with
+y = sign(teacher(x)). A student of the same architecture (PyTorch's default uniform
+initialisation) learns these binary targets with Adam on the absolute loss |y - student(x)| (the
+loss that the RAP Hamiltonian mirrors). The activation probability of a hidden layer is the
+fraction of (unit, test input) pairs whose ReLU is active (pre-activation > 0): the p1 and p2 of
+the RAP model.
 
 All trials train as one ensemble of the project's trainer
 (:func:`prunephase.nn.training.train_ensemble`), one model per trial; each trial has its own
@@ -47,29 +48,39 @@ TEACHER, INPUTS = 0, 1
 ACTIVATION_COLUMNS = ["trial", "epoch", "p_layer1", "p_layer2", "test_error", "train_loss"]
 
 
-def teacher_weights(width: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Weights of a teacher N - N - N - 1: standard normal over sqrt(fan-in), float64.
+def teacher_weights(
+    width: int, bias: bool, rng: np.random.Generator
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Weights and biases of a teacher N - N - N - 1: standard normal over sqrt(fan-in), float64
+    (biases zero without ``bias``).
 
     Returns
     -------
-    list of ndarray
-        Input-major, as the ensemble stores them: shapes (N, N), (N, N), (N, 1).
+    list of (weight, bias)
+        Input-major, as the ensemble stores them: weights (N, N), (N, N), (N, 1); biases (N,),
+        (N,), (1,).
     """
     shapes = [(width, width), (width, width), (width, 1)]
-    return [rng.standard_normal(shape) / np.sqrt(shape[0]) for shape in shapes]
+    layers = []
+    for shape in shapes:
+        weight = rng.standard_normal(shape) / np.sqrt(shape[0])
+        offset = rng.standard_normal(shape[1]) / np.sqrt(shape[0])
+        layers.append((weight, offset if bias else np.zeros(shape[1])))
+    return layers
 
 
-def teacher_labels(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
+def teacher_labels(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndarray:
     """y = sign(teacher(x)) in {-1, +1} (a zero output counts as +1), shape (B,); x is (B, N)."""
     h = x
-    for weight in weights[:-1]:
-        h = np.maximum(h @ weight, 0.0)
-    out = (h @ weights[-1])[:, 0]
+    for weight, offset in layers[:-1]:
+        h = np.maximum(h @ weight + offset, 0.0)
+    weight, offset = layers[-1]
+    out = (h @ weight + offset)[:, 0]
     return np.where(out < 0, -1.0, 1.0)
 
 
 def trial_data(
-    width: int, n_samples: int, root_seed: int, trial: int
+    width: int, bias: bool, n_samples: int, root_seed: int, trial: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and teacher labels of one trial.
 
@@ -80,15 +91,16 @@ def trial_data(
     y : ndarray, shape (n_samples,)
         The labels of the trial's own teacher, +-1.
     """
-    teacher = teacher_weights(width, generator(root_seed, ACTIVATIONS, trial, TEACHER))
+    teacher = teacher_weights(width, bias, generator(root_seed, ACTIVATIONS, trial, TEACHER))
     inputs = generator(root_seed, ACTIVATIONS, trial, INPUTS)
     x = 2.0 * inputs.integers(0, 2, size=(n_samples, width)) - 1.0
     return x, teacher_labels(teacher, x)
 
 
-def student_network(width: int) -> Network:
-    """The student N - N - N - 1: ReLU, no biases, ``torch.nn.Linear``'s initialisation."""
-    return Network(sizes=(width, width, width, 1), activation="relu", init="torch", bias=False)
+def student_network(width: int, bias: bool) -> Network:
+    """The student N - N - N - 1: ReLU, ``torch.nn.Linear``'s initialisation, with or without
+    (trained) biases."""
+    return Network(sizes=(width, width, width, 1), activation="relu", init="torch", bias=bias)
 
 
 def training_settings(settings: Activations) -> TrainingSettings:
@@ -149,7 +161,7 @@ def activation_probabilities(settings: Activations, root_seed: int) -> pd.DataFr
     """
     trials, width = settings.trials, settings.width
     n_train, n_test = settings.train_samples, settings.test_samples
-    data = [trial_data(width, n_train + n_test, root_seed, k) for k in range(trials)]
+    data = [trial_data(width, settings.bias, n_train + n_test, root_seed, k) for k in range(trials)]
     x = torch.from_numpy(np.stack([d[0] for d in data])).float()  # (trials, n_train + n_test, N)
     y = torch.from_numpy(np.stack([d[1] for d in data])).float()
     # one training set of all trials' examples; model k gets the rows of trial k
@@ -165,7 +177,7 @@ def activation_probabilities(settings: Activations, root_seed: int) -> pd.DataFr
         subsets,
         [0.0] * trials,
         [model_seeds(root_seed, ACTIVATIONS, k) for k in range(trials)],
-        student_network(width),
+        student_network(width, settings.bias),
         training_settings(settings),
         on_epoch=lambda epoch, model: measured.append(measure(model, x_test, y_test)),
     )

@@ -54,23 +54,105 @@ def phase_region(ordered_fraction: pd.Series) -> pd.Series:
     )
 
 
-def critical_summary(critical: pd.DataFrame) -> pd.DataFrame:
-    """Disorder average of q_c, the spinodal and the jumps, per (p2, beta).
+def critical_summary(critical: pd.DataFrame, by: Sequence[str] = ("p2", "beta")) -> pd.DataFrame:
+    """Disorder average of the transition columns, per group ``by``.
 
     Returns
     -------
     DataFrame
-        Columns ``p2``, ``beta``, then mean and ``_se`` (standard error over instances) of
-        ``q_c``, ``q_spinodal``, ``s_jump``, ``e_jump``, ``alpha_c``; ``all_ordered_at_q_min``
-        (every instance ordered at the lower end of the bracket) and ``not_converged`` (sum).
+        Columns ``by``, then mean and ``_se`` (standard error over instances) of ``q_c``,
+        ``q_c_gauge``, ``q_spinodal``, ``s_jump``, ``s_jump_gauge``, ``e_jump``, ``alpha_c``;
+        ``all_ordered_at_q_min`` (every instance ordered at the lower end of the bracket),
+        ``not_converged`` (sum) and ``instances``.
     """
-    cols = ["q_c", "q_spinodal", "s_jump", "e_jump", "alpha_c"]
-    grouped = critical.groupby(["p2", "beta"], sort=True)
+    cols = ["q_c", "q_c_gauge", "q_spinodal", "s_jump", "s_jump_gauge", "e_jump", "alpha_c"]
+    grouped = critical.groupby(list(by), sort=True)
     out = grouped[cols].mean()
     out = out.join(grouped[cols].sem().add_suffix("_se"))
     out["all_ordered_at_q_min"] = grouped["ordered_at_q_min"].all()
     out["not_converged"] = grouped["not_converged"].sum()
+    out["instances"] = grouped.size()
     return out.reset_index()
+
+
+def power_law(n: np.ndarray, y: np.ndarray, y_se: np.ndarray) -> dict[str, float]:
+    """Weighted least-squares fit of ln y = ln A - nu ln n (y > 0, errors y_se on y).
+
+    Returns
+    -------
+    dict
+        ``nu`` and ``nu_se``, ``amplitude`` (A), ``chi2_nu`` (chi^2 per degree of freedom; NaN
+        with two points), ``points``.
+    """
+    n, y, y_se = (np.asarray(v, dtype=float) for v in (n, y, y_se))
+    keep = (y > 0) & np.isfinite(y) & (y_se > 0)
+    n, y, y_se = n[keep], y[keep], y_se[keep]
+    if n.size < 2:
+        raise ValueError("a power law needs at least two widths with a positive value")
+    ln_y, w = np.log(y), (y / y_se) ** 2  # the error of ln y is y_se / y
+    design = np.stack([np.ones_like(n), -np.log(n)], axis=1)
+    cov = np.linalg.inv(design.T @ (design * w[:, None]))
+    coef = cov @ design.T @ (w * ln_y)
+    residual = ln_y - design @ coef
+    dof = n.size - 2
+    return {
+        "nu": float(coef[1]),
+        "nu_se": float(np.sqrt(cov[1, 1])),
+        "amplitude": float(np.exp(coef[0])),
+        "chi2_nu": float(np.sum(w * residual**2) / dof) if dof else float("nan"),
+        "points": int(n.size),
+    }
+
+
+def gap_statistics(table: pd.DataFrame, value: str = "q_c", exponent: float = 0.0) -> pd.DataFrame:
+    """Mean and error of x = N^a (1 - q) per width N, for a q found by bisection.
+
+    The error combines the standard error over instances with the resolution of the bisection:
+    each q lies somewhere in its final bracket [``{value}_lo``, ``{value}_hi``] (a uniform
+    error, variance width^2 / 12), so a width whose instances all end in the same bracket still
+    has an error. Without the bracket columns only the spread over instances counts.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``n``: ``mean``, ``se``, ``instances``.
+    """
+    scale = table["n"] ** exponent
+    x = scale * (1.0 - table[value])
+    lo, hi = f"{value}_lo", f"{value}_hi"
+    width = scale * (table[hi] - table[lo]) if {lo, hi} <= set(table.columns) else 0.0 * x
+    stats = x.groupby(table["n"]).agg(["mean", "sem", "count"])
+    resolution = width.groupby(table["n"]).mean() / np.sqrt(12.0)
+    se = np.sqrt(stats["sem"].fillna(0.0) ** 2 + resolution**2)
+    return pd.DataFrame({"mean": stats["mean"], "se": se, "instances": stats["count"]})
+
+
+def scaling_variable_drift(
+    table: pd.DataFrame, exponents: Sequence[float], value: str = "q_c"
+) -> pd.DataFrame:
+    """How well x = N^a (1 - q_c) stays put across widths, for each candidate exponent a.
+
+    Returns
+    -------
+    DataFrame
+        One row per exponent: ``exponent``, ``slope`` and ``slope_se`` (of ln mean x against
+        ln N: zero when x is the scaling variable), ``x_min``, ``x_max`` (the extreme means over
+        widths).
+    """
+    rows = []
+    for a in exponents:
+        stats = gap_statistics(table, value, a)
+        fit = power_law(stats.index.to_numpy(), stats["mean"], stats["se"])
+        rows.append(
+            {
+                "exponent": a,
+                "slope": -fit["nu"],
+                "slope_se": fit["nu_se"],
+                "x_min": stats["mean"].min(),
+                "x_max": stats["mean"].max(),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def monotone_fraction(summary: pd.DataFrame, value: str, along: str, within: str) -> float:

@@ -3,8 +3,14 @@
 Every function returns a table (pandas DataFrame) with one row per (parameter point, instance);
 :func:`disorder_average` turns it into means and standard errors over instances. Instance ``k``
 is built from the stream ``(INSTANCES, k)`` of the root seed (:mod:`prunephase.core.seeds`)
-whatever the parameters, so all points of a sweep (any q, p2, diluted layer) use nested
-thresholdings of the same random networks; BP starts and Monte Carlo chains get their own streams.
+whatever the parameters and the reading, so all points of a sweep (any q, p2, diluted layer) use
+nested thresholdings of the same random networks; BP starts and Monte Carlo chains get their own
+streams.
+
+A reading of the model (:class:`~prunephase.rap.settings.Model`) fixes how the paths are drawn,
+what sign they carry, and the prefactor J(N) of H. BP, Monte Carlo and the exact solution run at
+beta J; every energy and free energy in the tables is in units of H (multiplied by J), so the
+``beta`` column is the inverse temperature of the Boltzmann weight exp(-beta H).
 
 Settings come from the config through :mod:`prunephase.rap.settings`; the functions that take
 several config values take them as keywords, and none has a default for one.
@@ -12,48 +18,148 @@ several config values take them as keywords, and none has a default for one.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from prunephase.core.seeds import generator, seed_sequence
-from prunephase.rap.bp import initial_messages, paramagnetic, run_bp, thermodynamics
-from prunephase.rap.exact import block_thermodynamics
-from prunephase.rap.instance import RAPInstance, build_instance, dilution
+from prunephase.rap.bp import (
+    initial_messages,
+    magnetisations,
+    paramagnetic,
+    run_bp,
+    thermodynamics,
+)
+from prunephase.rap.exact import blocks_thermodynamics, exact_thermodynamics
+from prunephase.rap.instance import (
+    RAPInstance,
+    broken_gauges,
+    build_instance,
+    dilution,
+    network_blocks,
+)
 from prunephase.rap.instance import degrees as weight_degrees
 from prunephase.rap.mc import anneal, quench
-from prunephase.rap.settings import BP, MC, Annealing, Critical, Degrees, LowTemperature
+from prunephase.rap.settings import (
+    BP,
+    MC,
+    Annealing,
+    Critical,
+    Degrees,
+    FiniteSize,
+    LowTemperature,
+    Model,
+    Readings,
+)
 
 log = logging.getLogger("prunephase")
 
 # streams of the root seed (see prunephase.core.seeds)
 INSTANCES, BP_RANDOM, MC_QUENCH, MC_ANNEAL = 1, 2, 3, 4
 #: the first key element of the BP and MC streams of the temperature scan (the dilution sweep
-#: uses the diluted layer, 1 to 3, there)
-SCAN = 100
+#: uses the diluted layer, 1 to 3, there), of the finite-size grid and of the readings
+SCAN, FINITE_SIZE, READINGS = 100, 101, 102
+#: the thermodynamic columns of a BP branch
+BRANCH_KEYS = ("f", "e", "s", "q", "q_w1", "q_w2", "q_w3")
+LN2 = math.log(2.0)
 
 
 def make_instance(
-    *, n: int, p1: float, p2: float, layer: int, q: float, root_seed: int, index: int
+    *,
+    n: int,
+    p1: float,
+    p2: float,
+    layer: int,
+    q: float,
+    root_seed: int,
+    index: int,
+    model: Model,
 ) -> RAPInstance:
-    """Instance number ``index`` with population ``layer`` diluted by ``q``."""
-    return build_instance(n, p1, p2, dilution(layer, q), seed_sequence(root_seed, INSTANCES, index))
+    """Instance number ``index`` of the reading ``model``, population ``layer`` diluted by ``q``."""
+    return build_instance(
+        n,
+        p1,
+        p2,
+        dilution(layer, q),
+        seed_sequence(root_seed, INSTANCES, index),
+        construction=model.construction,
+        xi=model.xi,
+    )
 
 
 def make_instances(
-    *, n: int, p1: float, p2: float, layer: int, q: float, count: int, root_seed: int
+    *, n: int, p1: float, p2: float, layer: int, q: float, count: int, root_seed: int, model: Model
 ) -> list[tuple[int, RAPInstance]]:
     """Instances 0 .. count - 1 (:func:`make_instance`), each with its number."""
-    return [
-        (k, make_instance(n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k))
-        for k in range(count)
-    ]
+    common = {"n": n, "p1": p1, "p2": p2, "layer": layer, "q": q, "root_seed": root_seed}
+    return [(k, make_instance(**common, index=k, model=model)) for k in range(count)]
+
+
+def scaled(thermo: dict[str, float], coupling: float) -> dict[str, float]:
+    """Thermodynamics computed at beta J, in units of H: f and e times J (s unchanged)."""
+    return {k: v * coupling if k in ("f", "e") else v for k, v in thermo.items()}
+
+
+def bp_branch(
+    instance: RAPInstance,
+    beta: float,
+    options: BP,
+    m0: np.ndarray,
+    *,
+    coupling: float,
+    schedule: str | None = None,
+) -> dict[str, float]:
+    """One BP run from ``m0`` and the thermodynamics of where it ends, in units of H.
+
+    Returns
+    -------
+    dict
+        ``f``, ``e``, ``s``, ``q``, ``q_w1``, ``q_w2``, ``q_w3`` (:func:`~prunephase.rap.bp.
+        thermodynamics`); ``ordered`` (converged with q > order_threshold); ``gauge``, the hidden
+        units whose gauge symmetry the fixed point breaks; ``f_gauge``, ``s_gauge``, the free
+        energy and entropy of all its gauge copies, f - T ln 2 gauge / n_w and s + ln 2 gauge /
+        n_w; ``converged``, ``iterations``, ``residual``. ``schedule`` overrides
+        ``options.schedule``.
+    """
+    beta_eff = beta * coupling
+    result = run_bp(
+        instance,
+        beta_eff,
+        m0,
+        damping=options.damping,
+        tol=options.tol,
+        max_iter=options.max_iter,
+        schedule=options.schedule if schedule is None else schedule,
+    )
+    if not result.converged:
+        log.warning(
+            "BP (beta=%g, M=%d) did not converge in %d iterations (residual %.2e)",
+            beta_eff,
+            instance.n_paths,
+            result.iterations,
+            result.residual,
+        )
+    out = scaled(thermodynamics(instance, result.m, beta_eff), coupling)
+    mag = magnetisations(instance, result.m, beta_eff)
+    gauge = broken_gauges(instance, mag, options.order_threshold)
+    out |= {
+        "ordered": bool(result.converged and out["q"] > options.order_threshold),
+        "gauge": gauge,
+        "f_gauge": out["f"] - LN2 * gauge / (beta * instance.n_weights),
+        "s_gauge": out["s"] + LN2 * gauge / instance.n_weights,
+        "converged": result.converged,
+        "iterations": result.iterations,
+        "residual": result.residual,
+    }
+    return out
 
 
 def bp_fixed_points(
-    instance: RAPInstance, beta: float, options: BP, rng: np.random.Generator
+    instance: RAPInstance, beta: float, options: BP, rng: np.random.Generator, *, coupling: float
 ) -> dict[str, float]:
     """BP from the polarised and from a random start, and the paramagnetic closed forms.
 
@@ -61,44 +167,44 @@ def bp_fixed_points(
     -------
     dict
         For ``branch`` in (``ord``, ``rnd``): ``{branch}_f``, ``_e``, ``_s``, ``_q``, ``_q_w1``,
-        ``_q_w2``, ``_q_w3``, ``_converged``, ``_iterations``; ``ord_exists`` (the polarised start
-        converged to an ordered fixed point, q > order_threshold); ``para_f``, ``para_e``,
-        ``para_s`` (closed forms at alpha of the instance); ``eq_f``, ``eq_e``, ``eq_s``, ``eq_q``,
-        ``eq_ordered`` (the branch of lower Bethe free energy: ordered if it exists and wins).
+        ``_q_w2``, ``_q_w3``, ``_gauge``, ``_f_gauge``, ``_s_gauge``, ``_converged``,
+        ``_iterations``, ``_residual`` (:func:`bp_branch`); ``ord_exists`` and ``rnd_exists``
+        (that start converged to an ordered fixed point); ``para_f``, ``para_e``, ``para_s``
+        (closed forms at alpha of the instance); ``eq_f``, ``eq_e``, ``eq_s``, ``eq_q``,
+        ``eq_ordered``, ``eq_branch`` (the fixed point of lowest Bethe free energy among the
+        paramagnet and the ordered ones found: ``para``, ``ord`` or ``rnd``); ``eq_gauge_*`` the
+        same where an ordered fixed point counts its gauge copies (``f_gauge``, ``s_gauge``).
     """
     out: dict[str, float] = {}
     for branch, start in (("ord", "polarised"), ("rnd", "random")):
-        result = run_bp(
-            instance,
-            beta,
-            initial_messages(instance, start, rng=rng, polarisation=options.polarisation),
-            damping=options.damping,
-            tol=options.tol,
-            max_iter=options.max_iter,
-        )
-        if not result.converged:
-            log.warning(
-                "BP (%s start, beta=%g, M=%d) did not converge in %d iterations (residual %.2e)",
-                start,
-                beta,
-                instance.n_paths,
-                result.iterations,
-                result.residual,
-            )
-        thermo = thermodynamics(instance, result.m, beta)
-        for key in ("f", "e", "s", "q", "q_w1", "q_w2", "q_w3"):
-            out[f"{branch}_{key}"] = thermo[key]
-        out[f"{branch}_converged"] = result.converged
-        out[f"{branch}_iterations"] = result.iterations
-    para = paramagnetic(instance.alpha, beta)
+        m0 = initial_messages(instance, start, rng=rng, polarisation=options.polarisation)
+        found = bp_branch(instance, beta, options, m0, coupling=coupling)
+        for key in (*BRANCH_KEYS, "gauge", "f_gauge", "s_gauge"):
+            out[f"{branch}_{key}"] = found[key]
+        for key in ("converged", "iterations", "residual"):
+            out[f"{branch}_{key}"] = found[key]
+        out[f"{branch}_exists"] = found["ordered"]
+    para = scaled(paramagnetic(instance.alpha, beta * coupling), coupling)
     for key in ("f", "e", "s"):
         out[f"para_{key}"] = float(para[key])
-    out["ord_exists"] = bool(out["ord_converged"] and out["ord_q"] > options.order_threshold)
-    ordered_wins = out["ord_exists"] and out["ord_f"] < out["para_f"]
-    for key in ("f", "e", "s"):
-        out[f"eq_{key}"] = out[f"ord_{key}"] if ordered_wins else out[f"para_{key}"]
-    out["eq_q"] = out["ord_q"] if ordered_wins else 0.0
-    out["eq_ordered"] = ordered_wins
+    for prefix, f_key, s_key in (("eq", "f", "s"), ("eq_gauge", "f_gauge", "s_gauge")):
+        chosen = "para"
+        for branch in ("ord", "rnd"):
+            best_f = out["para_f"] if chosen == "para" else out[f"{chosen}_{f_key}"]
+            if out[f"{branch}_exists"] and out[f"{branch}_{f_key}"] < best_f:
+                chosen = branch
+        if chosen == "para":
+            values = {"f": out["para_f"], "e": out["para_e"], "s": out["para_s"], "q": 0.0}
+        else:
+            values = {
+                "f": out[f"{chosen}_{f_key}"],
+                "e": out[f"{chosen}_e"],
+                "s": out[f"{chosen}_{s_key}"],
+                "q": out[f"{chosen}_q"],
+            }
+        out |= {f"{prefix}_{key}": value for key, value in values.items()}
+        out[f"{prefix}_ordered"] = chosen != "para"
+        out[f"{prefix}_branch"] = chosen
     return out
 
 
@@ -106,11 +212,21 @@ def _instance_columns(instance: RAPInstance) -> dict[str, float]:
     return {"n_paths": instance.n_paths, "n_weights": instance.n_weights, "alpha": instance.alpha}
 
 
+def _exact_columns(instance: RAPInstance, beta: float, coupling: float) -> dict[str, float]:
+    exact = scaled(exact_thermodynamics(instance, beta * coupling), coupling)
+    return {f"exact_{key}": value for key, value in exact.items()}
+
+
 def _quench_columns(
-    instance: RAPInstance, beta: float, mc: MC, rng: np.random.Generator
+    instance: RAPInstance, beta: float, mc: MC, rng: np.random.Generator, coupling: float
 ) -> dict[str, float]:
-    chain = quench(instance, beta, mc.relax_sweeps, mc.sample_sweeps, rng, mc.batches)
-    return {"mc_e": chain["e"], "mc_e_se": chain["e_se"], "mc_q": chain["q"]}
+    chain = quench(instance, beta * coupling, mc.relax_sweeps, mc.sample_sweeps, rng, mc.chains)
+    return {
+        "mc_e": chain["e"] * coupling,
+        "mc_e_se": chain["e_se"] * coupling,
+        "mc_e_chain_sd": chain["e_chain_sd"] * coupling,
+        "mc_q": chain["q"],
+    }
 
 
 def dilution_sweep(
@@ -125,8 +241,12 @@ def dilution_sweep(
     root_seed: int,
     bp: BP,
     mc: MC,
+    model: Model,
+    stream: Sequence[int] = (),
 ) -> pd.DataFrame:
     """BP, exact and Monte Carlo results against the dilution of one population (Fig. 3).
+
+    ``stream`` is prepended to the keys of the BP and MC streams (the readings use their own).
 
     Returns
     -------
@@ -134,35 +254,36 @@ def dilution_sweep(
         One row per (q, instance). Columns: ``layer``, ``q``, ``instance``, ``beta``, ``n``,
         ``p1``, ``p2``, ``n_paths`` (M), ``n_weights`` (n_w), ``alpha`` (M / n_w); the BP columns
         of :func:`bp_fixed_points` (per-weight free energy ``*_f``, energy ``*_e``, entropy
-        ``*_s``, order parameters ``*_q*``); ``exact_f``, ``exact_e``, ``exact_s`` (exact, block
-        decomposition); ``mc_e``, ``mc_e_se`` (quench: mean energy per weight and its batch-means
-        error), ``mc_q`` (Edwards-Anderson order parameter of the chain). Points whose instance has
+        ``*_s``, order parameters ``*_q*``); ``exact_f``, ``exact_e``, ``exact_s`` (exact; NaN
+        where the reading's instance is too large to solve, :mod:`prunephase.rap.exact`);
+        ``mc_e``, ``mc_e_se`` (independent quenches: mean energy per weight and its error),
+        ``mc_e_chain_sd``, ``mc_q`` (Edwards-Anderson order parameter). Points whose instance has
         no active path are left out.
     """
     rows = []
+    coupling = model.coupling(n)
     for qi, q in enumerate(q_values):
         for k in range(n_instances):
             instance = make_instance(
-                n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k
+                n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k, model=model
             )
             if instance.n_paths == 0:
                 log.warning("layer %d, q=%g, instance %d: no active path, skipped", layer, q, k)
                 continue
             row = {"layer": layer, "q": float(q), "instance": k, "beta": beta, "n": n}
             row |= {"p1": p1, "p2": p2} | _instance_columns(instance)
-            row |= bp_fixed_points(
-                instance, beta, bp, generator(root_seed, BP_RANDOM, layer, qi, k)
-            )
-            row |= {f"exact_{k_}": v for k_, v in block_thermodynamics(instance, beta).items()}
-            mc_rng = generator(root_seed, MC_QUENCH, layer, qi, k)
-            row |= _quench_columns(instance, beta, mc, mc_rng)
+            bp_rng = generator(root_seed, *stream, BP_RANDOM, layer, qi, k)
+            row |= bp_fixed_points(instance, beta, bp, bp_rng, coupling=coupling)
+            row |= _exact_columns(instance, beta, coupling)
+            mc_rng = generator(root_seed, *stream, MC_QUENCH, layer, qi, k)
+            row |= _quench_columns(instance, beta, mc, mc_rng, coupling)
             rows.append(row)
         log.info("layer %d: q=%g done (%d/%d)", layer, q, qi + 1, len(q_values))
     return pd.DataFrame(rows)
 
 
 def degree_histogram(
-    *, n: int, p1: float, p2: float, layer: int, degrees: Degrees, root_seed: int
+    *, n: int, p1: float, p2: float, layer: int, degrees: Degrees, root_seed: int, model: Model
 ) -> pd.DataFrame:
     """Histogram of weight degrees, by population, pooled over instances (Fig. 3a).
 
@@ -185,6 +306,7 @@ def degree_histogram(
         q=degrees.q,
         count=degrees.instances,
         root_seed=root_seed,
+        model=model,
     ):
         population = instance.population + 1
         frames.append(pd.DataFrame({"population": population, "degree": weight_degrees(instance)}))
@@ -211,6 +333,121 @@ def _log_bisect(predicate, q_min: float, q_max: float, steps: int) -> tuple[floa
     return float(-np.expm1(lo)), float(-np.expm1(hi))
 
 
+def _hidden1_inputs(instance: RAPInstance) -> np.ndarray:
+    """Number of W1 weights (inputs on a path) of every hidden-1 unit, shape (N,)."""
+    w1 = instance.population == 0
+    return np.bincount(instance.coords[w1, 1], minlength=instance.n)
+
+
+def transition(
+    make: Callable[[float], RAPInstance],
+    *,
+    beta: float,
+    coupling: float,
+    bp: BP,
+    q_min: float,
+    q_max: float,
+    steps: int,
+) -> dict[str, float]:
+    """The transition of one instance family (nested in q) from the ordered BP branch.
+
+    Three bisections in ln(1 - q) over [q_min, q_max], each of ``steps`` steps: ``q_c``, where
+    the Bethe free energy of the ordered fixed point (polarised start) rises above the
+    paramagnetic one; ``q_c_gauge``, the same when the ordered fixed point counts its gauge copies
+    (:func:`bp_branch`); ``q_spinodal``, where the ordered fixed point disappears. The
+    paramagnetic fixed point exists and is locally stable at every q (u = t m m is quadratic in
+    m), so it has no spinodal.
+
+    Parameters
+    ----------
+    make
+        The instance at dilution q.
+
+    Returns
+    -------
+    dict
+        ``q_c`` (midpoint of the final bracket), ``q_c_lo``, ``q_c_hi``, the same for
+        ``q_c_gauge`` and ``q_spinodal``; at q_c_lo (ordered branch still winning) ``alpha_c``,
+        ``ord_f``, ``para_f``, ``ord_s``, ``para_s``, ``s_jump`` (para_s - ord_s, the entropy
+        jump), ``ord_e``, ``para_e``, ``e_jump``, ``ord_q``, ``gauge`` (broken gauge symmetries),
+        ``exact_f``, ``exact_s`` (the exact solution there; NaN where unavailable),
+        ``exact_s_hi`` (just past q_c, at q_c_hi), ``n_weights``, ``n_w1`` (W1 weights on a
+        path), ``two_input_units`` (hidden-1 units with at least two inputs: the blocks with
+        loops); at q_c_gauge_lo ``s_jump_gauge`` (para_s - ord_s_gauge) and ``e_jump_gauge``;
+        ``ordered_at_q_min`` (False flags a family paramagnetic already at q_min, where the
+        q's are q_min, only bounds); ``not_converged`` (BP runs that hit max_iter).
+    """
+    cache: dict[float, tuple[RAPInstance, dict | None]] = {}
+    failures = 0
+
+    def evaluate(q: float) -> tuple[RAPInstance, dict | None]:
+        nonlocal failures
+        if q not in cache:
+            instance = make(q)
+            branch = None
+            if instance.n_paths:
+                m0 = initial_messages(instance, "polarised", polarisation=bp.polarisation)
+                found = bp_branch(instance, beta, bp, m0, coupling=coupling)
+                failures += not found["converged"]
+                branch = found if found["ordered"] else None
+            cache[q] = (instance, branch)
+        return cache[q]
+
+    def para(instance: RAPInstance) -> dict[str, float]:
+        return scaled(paramagnetic(instance.alpha, beta * coupling), coupling)
+
+    def wins(q: float, key: str = "f") -> bool:
+        instance, branch = evaluate(q)
+        return branch is not None and branch[key] < float(para(instance)["f"])
+
+    row: dict[str, float] = {"ordered_at_q_min": wins(q_min)}
+    searches = {
+        "q_c": wins,
+        "q_c_gauge": lambda q: wins(q, "f_gauge"),
+        "q_spinodal": lambda q: evaluate(q)[1] is not None,
+    }
+    for name, predicate in searches.items():
+        if row["ordered_at_q_min"]:
+            lo, hi = _log_bisect(predicate, q_min, q_max, steps)
+        else:
+            lo = hi = q_min
+        row |= {name: 0.5 * (lo + hi), f"{name}_lo": lo, f"{name}_hi": hi}
+    nan = float("nan")
+    for suffix, q in (("", row["q_c_lo"]), ("_gauge", row["q_c_gauge_lo"])):
+        instance, branch = evaluate(q)
+        closed = para(instance)
+        ord_s = branch[f"s{suffix}"] if branch else nan
+        ord_e = branch["e"] if branch else nan
+        row[f"s_jump{suffix}"] = float(closed["s"]) - ord_s
+        row[f"e_jump{suffix}"] = float(closed["e"]) - ord_e
+        if suffix:
+            continue
+        exact = _exact_columns(instance, beta, coupling) if instance.n_paths else {}
+        inputs = _hidden1_inputs(instance)
+        row |= {
+            "alpha_c": instance.alpha,
+            "ord_f": branch["f"] if branch else nan,
+            "para_f": float(closed["f"]),
+            "ord_s": ord_s,
+            "para_s": float(closed["s"]),
+            "ord_e": ord_e,
+            "para_e": float(closed["e"]),
+            "ord_q": branch["q"] if branch else 0.0,
+            "gauge": branch["gauge"] if branch else 0,
+            "exact_f": exact.get("exact_f", nan),
+            "exact_s": exact.get("exact_s", nan),
+            "n_weights": instance.n_weights,
+            "n_w1": int(inputs.sum()),
+            "two_input_units": int(np.sum(inputs >= 2)),
+        }
+    past = make(row["q_c_hi"])
+    row["exact_s_hi"] = (
+        _exact_columns(past, beta, coupling)["exact_s"] if past.n_paths else float("nan")
+    )
+    row["not_converged"] = failures
+    return row
+
+
 def critical_dilution(
     *,
     n: int,
@@ -220,87 +457,237 @@ def critical_dilution(
     root_seed: int,
     critical: Critical,
     bp: BP,
+    model: Model,
 ) -> pd.DataFrame:
-    """The transition q_c and the spinodal of the ordered fixed point, per instance (Fig. 4).
-
-    q_c is where the Bethe free energy of the ordered fixed point (polarised start) rises above
-    the paramagnetic one, q_spinodal where the ordered fixed point disappears; both found by
-    ``critical.bisection_steps`` bisection steps in ln(1 - q) between ``critical.q_min`` and
-    ``critical.q_max`` on the nested instances of one seed, at every (p2, beta) of ``critical``.
-    The paramagnetic fixed point exists and is locally stable at every q (u = t m m is quadratic
-    in m), so it has no spinodal.
+    """The transition (:func:`transition`) per instance at every (p2, beta) of ``critical``, on
+    the nested instances of one seed (Fig. 4).
 
     Returns
     -------
     DataFrame
-        One row per (p2, beta, instance). Columns ``layer``, ``p2``, ``beta``, ``instance``,
-        ``n``, ``p1``; ``q_c`` (midpoint of the final bracket), ``q_c_lo``, ``q_c_hi``;
-        ``q_spinodal``; at q_c_lo (ordered branch still winning) ``alpha_c``, ``ord_s``,
-        ``para_s``, ``s_jump`` (para_s - ord_s: the entropy jump across the transition),
-        ``ord_e``, ``para_e``, ``e_jump``, ``ord_q``; ``ordered_at_q_min`` (False flags a point
-        that is paramagnetic already at q_min, where q_c = q_min is only a bound);
-        ``not_converged`` (BP runs of the bisection that hit max_iter).
+        One row per (p2, beta, instance): ``layer``, ``p2``, ``beta``, ``instance``, ``n``,
+        ``p1``, and the columns of :func:`transition`.
     """
     rows = []
-    bracket = (critical.q_min, critical.q_max, critical.bisection_steps)
     for p2 in critical.p2:
         for beta in critical.betas:
             for k in range(n_instances):
-                point = (n, p1, p2, layer, root_seed, k, beta, bp)
+
+                def make(q, p2=p2, k=k):
+                    return make_instance(
+                        n=n,
+                        p1=p1,
+                        p2=p2,
+                        layer=layer,
+                        q=q,
+                        root_seed=root_seed,
+                        index=k,
+                        model=model,
+                    )
+
                 row = {"layer": layer, "p2": p2, "beta": beta, "instance": k, "n": n, "p1": p1}
-                row |= _critical_point(point, *bracket)
+                row |= transition(
+                    make,
+                    beta=beta,
+                    coupling=model.coupling(n),
+                    bp=bp,
+                    q_min=critical.q_min,
+                    q_max=critical.q_max,
+                    steps=critical.bisection_steps,
+                )
                 rows.append(row)
             log.info("p2=%g beta=%g done", p2, beta)
     return pd.DataFrame(rows)
 
 
-def _ordered_branch(point: tuple, q: float) -> tuple[RAPInstance, dict | None, bool]:
-    """Instance at q, the ordered fixed point (None if BP falls to the paramagnet), convergence."""
-    n, p1, p2, layer, root_seed, k, beta, bp = point
-    instance = make_instance(n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k)
-    if instance.n_paths == 0:
-        return instance, None, True
-    m0 = initial_messages(instance, "polarised", polarisation=bp.polarisation)
-    result = run_bp(instance, beta, m0, damping=bp.damping, tol=bp.tol, max_iter=bp.max_iter)
-    thermo = thermodynamics(instance, result.m, beta)
-    ordered = result.converged and thermo["q"] > bp.order_threshold
-    return instance, (thermo if ordered else None), result.converged
+def finite_size_transitions(
+    *,
+    p1: float,
+    p2: float,
+    layer: int,
+    beta: float,
+    root_seed: int,
+    finite_size: FiniteSize,
+    q_max: float,
+    bp: BP,
+    model: Model,
+) -> pd.DataFrame:
+    """The transition (:func:`transition`) of every instance at every width N of the study.
+
+    Returns
+    -------
+    DataFrame
+        One row per (N, instance): ``n``, ``instance``, ``beta``, ``p1``, ``p2``, ``layer``, and
+        the columns of :func:`transition`.
+    """
+    rows = []
+    for n in finite_size.n:
+        for k in range(finite_size.instances):
+
+            def make(q, n=n, k=k):
+                return make_instance(
+                    n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k, model=model
+                )
+
+            row = {"n": n, "instance": k, "beta": beta, "p1": p1, "p2": p2, "layer": layer}
+            row |= transition(
+                make,
+                beta=beta,
+                coupling=model.coupling(n),
+                bp=bp,
+                q_min=finite_size.q_min,
+                q_max=q_max,
+                steps=finite_size.bisection_steps,
+            )
+            rows.append(row)
+        log.info("finite size: N=%d done", n)
+    return pd.DataFrame(rows)
 
 
-def _critical_point(point: tuple, q_min: float, q_max: float, steps: int) -> dict[str, float]:
-    beta = point[6]
-    failures = 0
+def finite_size_grid(
+    *,
+    p1: float,
+    p2: float,
+    layer: int,
+    beta: float,
+    root_seed: int,
+    finite_size: FiniteSize,
+    bp: BP,
+    model: Model,
+) -> pd.DataFrame:
+    """BP and the exact solution on the grid q = 1 - x / N at every width (the finite-size
+    curves), and the exact solution alone at the widths ``finite_size.exact_n``.
 
-    def ordered_wins(q: float) -> bool:
-        nonlocal failures
-        instance, ordered, converged = _ordered_branch(point, q)
-        failures += not converged
-        return ordered is not None and ordered["f"] < paramagnetic(instance.alpha, beta)["f"]
+    Returns
+    -------
+    DataFrame
+        One row per (N, x, instance): ``n``, ``x``, ``q``, ``instance``, ``beta``, instance
+        columns, ``exact_f``, ``exact_e``, ``exact_s``, ``exact_only`` (True for the widths of
+        ``exact_n``, whose BP columns are NaN: the exact solution there comes from the block sizes
+        alone, :func:`~prunephase.rap.instance.network_blocks`), and the columns of
+        :func:`bp_fixed_points`. Grid points with q < 0 or without a path are left out.
+    """
+    rows = []
+    for n in finite_size.n:
+        coupling = model.coupling(n)
+        for xi_, x in enumerate(finite_size.x):
+            q = 1.0 - x / n
+            for k in range(finite_size.instances):
+                if q < 0:
+                    continue
+                instance = make_instance(
+                    n=n, p1=p1, p2=p2, layer=layer, q=q, root_seed=root_seed, index=k, model=model
+                )
+                if instance.n_paths == 0:
+                    continue
+                row = {"n": n, "x": x, "q": q, "instance": k, "beta": beta, "exact_only": False}
+                row |= _instance_columns(instance) | _exact_columns(instance, beta, coupling)
+                bp_rng = generator(root_seed, FINITE_SIZE, BP_RANDOM, n, xi_, k)
+                row |= bp_fixed_points(instance, beta, bp, bp_rng, coupling=coupling)
+                rows.append(row)
+        log.info("finite-size grid: N=%d done", n)
+    if finite_size.exact_n and (model.construction, model.xi) != ("network", "input"):
+        raise ValueError("the exact-only widths need the network construction with input signs")
+    for n in finite_size.exact_n:
+        coupling = model.coupling(n)
+        qs = [1.0 - x / n for x in finite_size.x]
+        for k in range(finite_size.instances):
+            seed = seed_sequence(root_seed, INSTANCES, k)
+            blocks = network_blocks(n, p1, p2, layer, qs, seed)
+            for x, q, (a, b, n_w3) in zip(finite_size.x, qs, blocks, strict=True):
+                if q < 0 or a.size == 0:
+                    continue
+                exact = scaled(blocks_thermodynamics(a, b, n_w3, beta * coupling), coupling)
+                n_w = int(a.sum() + b.sum() + n_w3)
+                rows.append(
+                    {"n": n, "x": x, "q": q, "instance": k, "beta": beta, "exact_only": True}
+                    | {"n_paths": int(np.dot(a, b)), "n_weights": n_w, "alpha": np.dot(a, b) / n_w}
+                    | {f"exact_{key}": value for key, value in exact.items()}
+                )
+        log.info("finite-size grid: N=%d (exact only) done", n)
+    return pd.DataFrame(rows)
 
-    def ordered_exists(q: float) -> bool:
-        nonlocal failures
-        _, ordered, converged = _ordered_branch(point, q)
-        failures += not converged
-        return ordered is not None
 
-    row: dict[str, float] = {"ordered_at_q_min": ordered_wins(q_min)}
-    if row["ordered_at_q_min"]:
-        lo, hi = _log_bisect(ordered_wins, q_min, q_max, steps)
-        spinodal = float(np.mean(_log_bisect(ordered_exists, q_min, q_max, steps)))
-    else:
-        lo = hi = spinodal = q_min
-    row |= {"q_c": 0.5 * (lo + hi), "q_c_lo": lo, "q_c_hi": hi, "q_spinodal": spinodal}
-    instance, ordered, _ = _ordered_branch(point, lo)
-    para = paramagnetic(instance.alpha, beta)
-    row |= {"alpha_c": instance.alpha, "para_s": float(para["s"]), "para_e": float(para["e"])}
-    if ordered is not None:
-        row |= {"ord_s": ordered["s"], "ord_e": ordered["e"], "ord_q": ordered["q"]}
-    else:
-        row |= {"ord_s": np.nan, "ord_e": np.nan, "ord_q": 0.0}
-    row["s_jump"] = row["para_s"] - row["ord_s"]
-    row["e_jump"] = row["para_e"] - row["ord_e"]
-    row["not_converged"] = failures
-    return row
+def reading_tables(
+    *,
+    index: int,
+    p1: float,
+    p2: float,
+    degrees: Degrees,
+    readings: Readings,
+    q_min: float,
+    q_max: float,
+    root_seed: int,
+    bp: BP,
+    mc: MC,
+) -> dict[str, pd.DataFrame]:
+    """Everything the readings compare, for reading number ``index`` of ``readings.models``.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``degrees`` (:func:`degree_histogram`, W1 diluted at ``degrees.q``) and ``dilution``
+        (:func:`dilution_sweep` of W1 and of W2 at the reading's beta), both at the first width
+        of ``readings.n`` and at ``p2``; ``critical`` (:func:`critical_dilution`, W1 diluted, at
+        every width, p2 and beta of ``readings``, bisecting over [q_min, q_max]). Each has
+        the columns ``reading`` (the reading's name), ``construction``, ``prefactor`` and ``xi``.
+        BP runs at most ``readings.max_iter`` iterations.
+    """
+    reading = readings.models[index]
+    model = Model(construction=reading.construction, prefactor=reading.prefactor, xi=reading.xi)
+    n = readings.n[0]
+    bp = dataclasses.replace(bp, max_iter=readings.max_iter)
+    sweeps = [
+        dilution_sweep(
+            n=n,
+            p1=p1,
+            p2=p2,
+            layer=layer,
+            q_values=readings.q,
+            beta=reading.beta,
+            n_instances=readings.instances,
+            root_seed=root_seed,
+            bp=bp,
+            mc=mc,
+            model=model,
+            stream=(READINGS, index),
+        )
+        for layer in (1, 2)
+    ]
+    grid = Critical(
+        p2=readings.p2,
+        betas=readings.betas,
+        q_min=q_min,
+        q_max=q_max,
+        bisection_steps=readings.bisection_steps,
+    )
+    transitions = [
+        critical_dilution(
+            n=width,
+            p1=p1,
+            layer=1,
+            n_instances=readings.instances,
+            root_seed=root_seed,
+            critical=grid,
+            bp=bp,
+            model=model,
+        )
+        for width in readings.n
+    ]
+    tables = {
+        "degrees": degree_histogram(
+            n=n, p1=p1, p2=p2, layer=1, degrees=degrees, root_seed=root_seed, model=model
+        ),
+        "dilution": pd.concat(sweeps, ignore_index=True),
+        "critical": pd.concat(transitions, ignore_index=True),
+    }
+    labels = {
+        "reading": reading.name,
+        "construction": reading.construction,
+        "prefactor": reading.prefactor,
+        "xi": reading.xi,
+    }
+    return {name: table.assign(**labels) for name, table in tables.items()}
 
 
 def annealing_runs(
@@ -309,6 +696,7 @@ def annealing_runs(
     betas: np.ndarray,
     sweeps_per_temperature: Sequence[int],
     root_seed: int,
+    coupling: float,
 ) -> pd.DataFrame:
     """Simulated annealing at several cooling rates (Fig. 5a).
 
@@ -316,24 +704,28 @@ def annealing_runs(
     -------
     DataFrame
         One row per (instance, sweeps per temperature, temperature step). Columns ``instance``,
-        ``sweeps_per_temperature``, ``step``, ``beta``, ``e`` (energy per weight at the end of
-        that step), ``ground_e`` (-alpha: every path satisfied), ``alpha``, ``exact_e`` (exact
-        equilibrium energy per weight at that beta, block solution).
+        ``sweeps_per_temperature``, ``step``, ``beta``, ``e_mean`` (energy per weight averaged
+        over the sweeps at that temperature), ``e`` (after the last sweep there), ``ground_e``
+        (the energy of the planted state, -alpha J: every path satisfied, the ground state with
+        input signs), ``alpha``, ``exact_e`` (exact equilibrium energy per weight at that beta;
+        NaN where unavailable).
     """
     rows = []
     for k, instance in instances:
-        exact = [block_thermodynamics(instance, float(beta))["e"] for beta in betas]
+        exact = [_exact_columns(instance, float(beta), coupling)["exact_e"] for beta in betas]
         for rate in sweeps_per_temperature:
-            energies = anneal(instance, betas, rate, generator(root_seed, MC_ANNEAL, k, rate))
-            for step, (beta, e) in enumerate(zip(betas, energies, strict=True)):
+            rng = generator(root_seed, MC_ANNEAL, k, rate)
+            means, lasts = anneal(instance, np.asarray(betas) * coupling, rate, rng)
+            for step, beta in enumerate(betas):
                 rows.append(
                     {
                         "instance": k,
                         "sweeps_per_temperature": rate,
                         "step": step,
                         "beta": float(beta),
-                        "e": float(e),
-                        "ground_e": -instance.alpha,
+                        "e_mean": float(means[step]) * coupling,
+                        "e": float(lasts[step]) * coupling,
+                        "ground_e": -instance.alpha * coupling,
                         "alpha": instance.alpha,
                         "exact_e": exact[step],
                     }
@@ -343,7 +735,14 @@ def annealing_runs(
 
 
 def annealing_experiment(
-    *, n: int, p1: float, p2: float, layer: int, annealing: Annealing, root_seed: int
+    *,
+    n: int,
+    p1: float,
+    p2: float,
+    layer: int,
+    annealing: Annealing,
+    root_seed: int,
+    model: Model,
 ) -> pd.DataFrame:
     """:func:`annealing_runs` of ``annealing.instances`` instances (population ``layer`` diluted
     by ``annealing.q``) along :func:`beta_ladder` at every rate of ``annealing``."""
@@ -355,12 +754,14 @@ def annealing_experiment(
         q=annealing.q,
         count=annealing.instances,
         root_seed=root_seed,
+        model=model,
     )
     return annealing_runs(
         instances,
         betas=beta_ladder(annealing),
         sweeps_per_temperature=annealing.sweeps_per_temperature,
         root_seed=root_seed,
+        coupling=model.coupling(n),
     )
 
 
@@ -371,24 +772,45 @@ def temperature_scan(
     root_seed: int,
     bp: BP,
     mc: MC,
+    coupling: float,
 ) -> pd.DataFrame:
     """BP, exact and Monte Carlo results against the inverse temperature (Fig. 5b).
+
+    Besides the configured schedule, BP runs from the same random start with the fully parallel
+    schedule, to show its stability.
 
     Returns
     -------
     DataFrame
         One row per (instance, beta): ``instance``, ``beta``, instance columns, the columns of
-        :func:`bp_fixed_points`, ``exact_f``, ``exact_e``, ``exact_s``, ``mc_e``, ``mc_e_se``,
-        ``mc_q``.
+        :func:`bp_fixed_points`; ``par_rnd_converged``, ``par_rnd_iterations``,
+        ``par_rnd_residual`` (BP from the random start with the parallel schedule: the largest
+        message change in its last iteration; a period-2 cycle keeps it large); ``exact_f``,
+        ``exact_e``, ``exact_s``, ``mc_e``, ``mc_e_se``, ``mc_e_chain_sd``, ``mc_q``.
     """
     rows = []
     for k, instance in instances:
         for bi, beta in enumerate(betas):
             row = {"instance": k, "beta": float(beta)} | _instance_columns(instance)
-            bp_rng = generator(root_seed, BP_RANDOM, SCAN, bi, k)
-            row |= bp_fixed_points(instance, float(beta), bp, bp_rng)
-            row |= {f"exact_{k_}": v for k_, v in block_thermodynamics(instance, beta).items()}
-            row |= _quench_columns(instance, beta, mc, generator(root_seed, MC_QUENCH, SCAN, bi, k))
+            row |= bp_fixed_points(
+                instance,
+                float(beta),
+                bp,
+                generator(root_seed, BP_RANDOM, SCAN, bi, k),
+                coupling=coupling,
+            )
+            # the same random start as the sequential run above (same stream, first draw)
+            m0 = initial_messages(
+                instance, "random", rng=generator(root_seed, BP_RANDOM, SCAN, bi, k)
+            )
+            parallel = bp_branch(
+                instance, float(beta), bp, m0, coupling=coupling, schedule="parallel"
+            )
+            for key in ("converged", "iterations", "residual"):
+                row[f"par_rnd_{key}"] = parallel[key]
+            row |= _exact_columns(instance, float(beta), coupling)
+            mc_rng = generator(root_seed, MC_QUENCH, SCAN, bi, k)
+            row |= _quench_columns(instance, float(beta), mc, mc_rng, coupling)
             rows.append(row)
         log.info("temperature scan: instance %d done", k)
     return pd.DataFrame(rows)
@@ -405,14 +827,27 @@ def low_temperature_experiment(
     root_seed: int,
     bp: BP,
     mc: MC,
+    model: Model,
 ) -> pd.DataFrame:
     """:func:`temperature_scan` of ``low_temperature.instances`` instances with population
     ``layer`` diluted by ``q`` (the annealed instances of Fig. 5a) at ``low_temperature.betas``."""
     instances = make_instances(
-        n=n, p1=p1, p2=p2, layer=layer, q=q, count=low_temperature.instances, root_seed=root_seed
+        n=n,
+        p1=p1,
+        p2=p2,
+        layer=layer,
+        q=q,
+        count=low_temperature.instances,
+        root_seed=root_seed,
+        model=model,
     )
     return temperature_scan(
-        instances, betas=low_temperature.betas, root_seed=root_seed, bp=bp, mc=mc
+        instances,
+        betas=low_temperature.betas,
+        root_seed=root_seed,
+        bp=bp,
+        mc=mc,
+        coupling=model.coupling(n),
     )
 
 
@@ -435,9 +870,8 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     grouped = values.groupby(list(by), sort=True)
     mean = grouped.mean()
     sem = grouped.sem().add_suffix("_sem")
-    out = pd.concat([mean, sem], axis=1).reset_index()
-    out["instances"] = grouped.size().to_numpy()
-    return out
+    out = pd.concat([mean, sem, grouped.size().rename("instances")], axis=1).copy()
+    return out.reset_index()
 
 
 def beta_ladder(annealing: Annealing) -> np.ndarray:

@@ -159,52 +159,53 @@ class GlauberChain:
         return energies
 
 
-def batch_mean_error(series: np.ndarray, n_batches: int) -> float:
-    """Standard error of the mean of a correlated time series by the method of batch means."""
-    series = np.asarray(series, dtype=float)
-    n_batches = min(n_batches, series.size)
-    if n_batches < 2:
-        return float("nan")
-    usable = series[: series.size - series.size % n_batches]
-    means = usable.reshape(n_batches, -1).mean(axis=1)
-    return float(means.std(ddof=1) / np.sqrt(n_batches))
-
-
 def quench(
     instance: RAPInstance,
     beta: float,
     relax_sweeps: int,
     sample_sweeps: int,
     rng: np.random.Generator,
-    n_batches: int,
+    chains: int,
 ) -> dict[str, float]:
-    """Quench from a random configuration straight to ``beta``, relax, then sample.
+    """Independent chains, each quenched from its own random configuration straight to ``beta``,
+    relaxed, then sampled.
+
+    Parameters
+    ----------
+    relax_sweeps, sample_sweeps, chains
+        The config's ``rap.mc``; the chains run one after the other from ``rng``.
 
     Returns
     -------
     dict
-        ``e`` mean energy per weight over the sampled sweeps, ``e_se`` its batch-means standard
-        error, floored at the resolution of the sample, 2 d_min / (n_w sample_sweeps), d_min the
-        smallest degree: one single-weight excitation seen for one sweep shifts the mean by that
-        much, and a chain that never leaves its state has zero batch variance but not zero error,
-        ``q`` mean over weights of the squared time-averaged weight (Edwards-Anderson
-        order parameter; about (correlation time) / sample_sweeps in a paramagnet),
-        ``e_first``/``e_last`` energy per weight after the first and the last sampled sweep.
+        ``e`` mean energy per weight over the sampled sweeps of all chains; ``e_se`` its error, the
+        standard deviation of the chain means over sqrt(chains) (independent batches: a chain stuck
+        in another state than the others shows up in it), floored at the resolution of the
+        sample, 2 d_min / (n_w sample_sweeps chains), d_min the smallest degree (one
+        single-weight excitation seen for one sweep shifts the mean by that much; chains that
+        never leave their state have no spread but not zero error); ``e_chain_sd`` the standard
+        deviation of the chain means; ``q`` mean over chains and weights of the squared
+        time-averaged weight (Edwards-Anderson order parameter; about (correlation time) /
+        sample_sweeps in a paramagnet).
     """
-    if relax_sweeps < 0 or sample_sweeps < 1:
-        raise ValueError("relax_sweeps must be >= 0 and sample_sweeps >= 1")
+    if relax_sweeps < 0 or sample_sweeps < 1 or chains < 2:
+        raise ValueError("relax_sweeps must be >= 0, sample_sweeps >= 1 and chains >= 2")
     n_w = instance.n_weights
-    chain = GlauberChain(instance, rng)
-    chain.sweeps(beta, relax_sweeps)
-    mag_sum = np.zeros(n_w)
-    energies = chain.sweeps(beta, sample_sweeps, mag_sum) / n_w
-    resolution = 2.0 * np.diff(chain.inc_ptr).min() / (n_w * sample_sweeps)
+    means, overlaps = np.empty(chains), np.empty(chains)
+    for c in range(chains):
+        chain = GlauberChain(instance, rng)
+        chain.sweeps(beta, relax_sweeps)
+        mag_sum = np.zeros(n_w)
+        means[c] = chain.sweeps(beta, sample_sweeps, mag_sum).mean() / n_w
+        overlaps[c] = np.mean((mag_sum / sample_sweeps) ** 2)
+    degree_min = np.diff(chain.inc_ptr).min()
+    resolution = 2.0 * degree_min / (n_w * sample_sweeps * chains)
+    spread = float(means.std(ddof=1))
     return {
-        "e": float(energies.mean()),
-        "e_se": max(batch_mean_error(energies, n_batches), resolution),
-        "q": float(np.mean((mag_sum / sample_sweeps) ** 2)),
-        "e_first": float(energies[0]),
-        "e_last": float(energies[-1]),
+        "e": float(means.mean()),
+        "e_se": max(spread / np.sqrt(chains), resolution),
+        "e_chain_sd": spread,
+        "q": float(overlaps.mean()),
     }
 
 
@@ -213,18 +214,22 @@ def anneal(
     betas: np.ndarray,
     sweeps_per_temperature: int,
     rng: np.random.Generator,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Simulated annealing: ``sweeps_per_temperature`` sweeps at each inverse temperature in turn.
 
     Returns
     -------
-    ndarray, shape (len(betas),)
-        Energy per weight at the end of each temperature step (the last one is the final energy).
+    mean : ndarray, shape (len(betas),)
+        Energy per weight averaged over the sweeps at each temperature.
+    last : ndarray, shape (len(betas),)
+        Energy per weight after the last sweep at each temperature (the last one is the final
+        energy).
     """
     if sweeps_per_temperature < 1:
         raise ValueError("sweeps_per_temperature must be >= 1")
     chain = GlauberChain(instance, rng)
-    out = np.empty(len(betas))
+    mean, last = np.empty(len(betas)), np.empty(len(betas))
     for step, beta in enumerate(betas):
-        out[step] = chain.sweeps(float(beta), sweeps_per_temperature)[-1] / instance.n_weights
-    return out
+        energies = chain.sweeps(float(beta), sweeps_per_temperature) / instance.n_weights
+        mean[step], last[step] = energies.mean(), energies[-1]
+    return mean, last

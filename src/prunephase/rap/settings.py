@@ -10,6 +10,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: the prefactors of H that ``Model.prefactor`` names, as functions of the width N
+PREFACTORS = {"1": lambda n: 1.0, "1/sqrt(N)": lambda n: n**-0.5, "1/N": lambda n: 1.0 / n}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Model:
+    """A reading of the model (``rap.model``, and each entry of ``rap.readings.models``).
+
+    Attributes
+    ----------
+    construction
+        How the active paths are drawn: ``network``, ``independent`` or ``iid``
+        (:func:`prunephase.rap.instance.build_instance`).
+    prefactor
+        The factor in front of H: ``"1"``, ``"1/sqrt(N)"`` or ``"1/N"`` (N the width).
+    xi
+        The sign a path carries: ``input`` (its input unit's) or ``path`` (its own).
+    """
+
+    construction: str
+    prefactor: str
+    xi: str
+
+    def coupling(self, n: int) -> float:
+        """The prefactor of H at width ``n``: BP, Monte Carlo and the exact solution run at
+        beta times it, and energies and free energies are multiplied by it."""
+        return float(PREFACTORS[self.prefactor](n))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading(Model):
+    """A named reading with the inverse temperature of its dilution sweep
+    (``rap.readings.models[i]``)."""
+
+    name: str
+    beta: float
+
 
 @dataclass(frozen=True, kw_only=True)
 class BP:
@@ -26,7 +63,10 @@ class BP:
     polarisation
         Strength of the polarised start (towards the planted ground state), in (0, 1].
     order_threshold
-        A fixed point whose order parameter q exceeds this counts as ordered.
+        A fixed point whose order parameter q exceeds this counts as ordered (and a hidden unit
+        whose weights have m_i^2 above it has its gauge symmetry broken).
+    schedule
+        ``sequential`` (slot by slot) or ``parallel`` (:func:`prunephase.rap.bp.bp_step`).
     """
 
     damping: float
@@ -34,16 +74,17 @@ class BP:
     max_iter: int
     polarisation: float
     order_threshold: float
+    schedule: str
 
 
 @dataclass(frozen=True, kw_only=True)
 class MC:
-    """Glauber Monte Carlo quenches (``rap.mc``): sweeps to relax, sweeps sampled, and the batches
-    of the batch-means error of the energy."""
+    """Glauber Monte Carlo quenches (``rap.mc``): independent chains per point (the error of the
+    energy is their spread), and the sweeps each chain relaxes and samples."""
 
+    chains: int
     relax_sweeps: int
     sample_sweeps: int
-    batches: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +122,66 @@ class Critical:
     q_min: float
     q_max: float
     bisection_steps: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class FiniteSize:
+    """The finite-size study of the transition (``rap.finite_size``).
+
+    Attributes
+    ----------
+    n
+        Widths N of the BP study.
+    instances
+        Instances per width.
+    q_min
+        Lower end of the bisections (the ordered branch must win there, else flagged); the upper
+        end is ``critical.q_max``.
+    bisection_steps
+        Steps of each bisection in ln(1 - q).
+    x
+        The grid of N (1 - q) on which BP and the exact solution are tabulated at every width.
+    exact_n
+        Further widths with the exact solution only, on the same grid.
+    """
+
+    n: tuple[int, ...]
+    instances: int
+    q_min: float
+    bisection_steps: int
+    x: tuple[float, ...]
+    exact_n: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Readings:
+    """The readings of the model side by side (``rap.readings``).
+
+    Attributes
+    ----------
+    models
+        The readings, each a :class:`Reading`.
+    n
+        Widths: the degree distribution and the sweeps use the first, q_c is found at each.
+    instances
+        Instances of every point.
+    q
+        Dilutions of the sweeps (W1 and W2 in turn), BP and Monte Carlo.
+    p2, betas, bisection_steps
+        q_c (free-energy crossing) against beta for several p2, by bisection over
+        [``critical.q_min``, ``critical.q_max``].
+    max_iter
+        BP iterations allowed in these runs (in place of ``bp.max_iter``).
+    """
+
+    models: tuple[Reading, ...]
+    n: tuple[int, ...]
+    instances: int
+    q: tuple[float, ...]
+    p2: tuple[float, ...]
+    betas: tuple[float, ...]
+    bisection_steps: int
+    max_iter: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +225,8 @@ class Activations:
     ----------
     width
         N.
+    bias
+        Whether teacher and student have biases.
     train_samples, test_samples
         Inputs of each trial for training and for the measurements.
     epochs, batch_size
@@ -135,6 +238,7 @@ class Activations:
     """
 
     width: int
+    bias: bool
     train_samples: int
     test_samples: int
     epochs: int
@@ -194,6 +298,8 @@ class Rap:
         Inverse temperature of the dilution sweep (Fig. 3).
     instances
         Disorder instances per point of Figs. 3 and 4.
+    model
+        The reading of the model that the figures use.
     """
 
     n: int
@@ -202,11 +308,14 @@ class Rap:
     diluted_layer: int
     beta: float
     instances: int
+    model: Model
     bp: BP
     mc: MC
     dilution_sweep: DilutionSweep
     degrees: Degrees
     critical: Critical
+    finite_size: FiniteSize
+    readings: Readings
     annealing: Annealing
     low_temperature: LowTemperature
     activations: Activations

@@ -1,0 +1,25 @@
+"""Snakemake job: BP and the exact solution on a grid of N (1 - q) at every width."""
+
+from prunephase.core.config import settings
+from prunephase.core.io import write_parquet
+from prunephase.core.logs import job_log
+from prunephase.rap.experiments import finite_size_grid
+from prunephase.rap.settings import BP, FiniteSize, Model
+
+snakemake = globals()["snakemake"]
+
+with job_log(snakemake.log[0]) as log:
+    config = snakemake.params.config
+    rap = config["rap"]
+    table = finite_size_grid(
+        p1=rap["p1"],
+        p2=rap["p2"],
+        layer=rap["diluted_layer"],
+        beta=rap["beta"],
+        root_seed=config["seed"],
+        finite_size=settings(FiniteSize, rap["finite_size"]),
+        bp=settings(BP, rap["bp"]),
+        model=settings(Model, rap["model"]),
+    )
+    log.info("%d rows", len(table))
+    write_parquet(table, snakemake.output[0])
