@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 
 from prunephase.core.io import read_parquet
-from prunephase.dropout_phases.criticality import BINDER_COLUMNS, COLLAPSE_COLUMNS, collapse_data
-from prunephase.dropout_phases.phases import ALPHA_COLUMNS
+from prunephase.dropout_phases.criticality import (
+    BINDER_COLUMNS,
+    COLLAPSE_COLUMNS,
+    MAP_COLUMNS,
+    SENSITIVITY_COLUMNS,
+    collapse_data,
+)
+from prunephase.dropout_phases.phases import ALPHA_COLUMNS, CROSSING_COLUMNS
 from prunephase.dropout_phases.tables import SUMMARY_COLUMNS
 from prunephase.scaling import make_ansatz, scaled_points
 
@@ -22,11 +28,13 @@ from prunephase.scaling import make_ansatz, scaled_points
 TABLE_COLUMNS = {
     "summary": SUMMARY_COLUMNS,
     "alpha_ce": ALPHA_COLUMNS,
+    "crossings": CROSSING_COLUMNS,
     "collapse": COLLAPSE_COLUMNS,
+    "sensitivity": SENSITIVITY_COLUMNS,
     "binder": BINDER_COLUMNS,
     "per_run": ["width", "depth", "N", "train_fraction", "p_train", "p_eval", "run",
                 "cross_entropy"],
-    "chi2_map": ["width", "depth", "p_train", "sigma", "p_c", "chi2_nu"],
+    "chi2_map": MAP_COLUMNS,
 }  # fmt: skip
 
 
@@ -77,23 +85,39 @@ def describe_run(summary: pd.DataFrame, width: int, depth: int) -> str:
     )
 
 
-def fit_at(fits: pd.DataFrame, ansatz: str, p_train: float) -> pd.Series:
-    """The collapse fit of one ansatz at one p_train (of a table of one architecture)."""
-    rows = at(fits[fits["ansatz"] == ansatz], p_train=p_train)
+def crossing_at(crossings: pd.DataFrame, p_train: float) -> pd.Series:
+    """The crossing row of one p_train (of a crossing table of one architecture and snapshot)."""
+    rows = at(crossings, p_train=p_train)
     if len(rows) != 1:
-        raise ValueError(f"{len(rows)} {ansatz} fits at p_train = {p_train}; expected one")
+        raise ValueError(f"{len(rows)} crossing rows at p_train = {p_train}; expected one")
     return rows.iloc[0]
 
 
-def bkt_parameters(fit: pd.Series) -> dict[str, float]:
-    """The parameters of a BKT fit row, as :func:`prunephase.scaling.scaled_points` takes them."""
-    return {"p_c": fit["p_c"], "sigma": fit["sigma_or_nu"], "N_0": fit["N_0"],
-            "Delta": fit["Delta"]}  # fmt: skip
+def fit_at(fits: pd.DataFrame, ansatz: str, p_train: float) -> pd.Series | None:
+    """The collapse fit of one ansatz at one p_train (of a table of one architecture); None where
+    there is none (no crossing at that p_train)."""
+    same_p = np.isclose(fits["p_train"].to_numpy(float), p_train, rtol=0, atol=1e-9)
+    rows = fits[(fits["ansatz"] == ansatz).to_numpy() & same_p]
+    if len(rows) > 1:
+        raise ValueError(f"{len(rows)} {ansatz} fits at p_train = {p_train}; expected one")
+    return rows.iloc[0] if len(rows) else None
 
 
-def bkt_collapse(
+def fit_parameters(fit: pd.Series) -> dict[str, float]:
+    """The parameters of a fit row, as :func:`prunephase.scaling.scaled_points` takes them."""
+    exponent = fit["exponent_name"]
+    params = {"p_c": fit["p_c"], exponent: fit["sigma_or_nu"], "Delta": fit["Delta"]}
+    return params | ({"N_0": fit["N_0"]} if fit["ansatz"] == "bkt" else {})
+
+
+def collapsed(
     runs: pd.DataFrame, fit: pd.Series, collapse_settings: Mapping[str, Any]
 ) -> pd.DataFrame:
-    """The per-run losses of one (architecture, p_train) in the variables of a BKT fit."""
-    ansatz = make_ansatz("bkt", **collapse_settings["bkt"])
-    return scaled_points(collapse_data(runs), ansatz, bkt_parameters(fit))
+    """The per-run losses of one (architecture, p_train) in the variables of a fit, for the
+    p_eval window that entered it."""
+    spec = dict(collapse_settings[fit["ansatz"]])
+    params = fit_parameters(fit)
+    # the fitted values as fixed parameters: the ansatz of the figure fits nothing
+    ansatz = make_ansatz(fit["ansatz"], **(spec | params))
+    data = collapse_data(runs).within(fit["window_low"], fit["window_high"])
+    return scaled_points(data, ansatz, {})
