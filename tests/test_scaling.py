@@ -211,7 +211,9 @@ def test_power_law_fit_recovers_truth_within_errors():
     d_pc, d_nu = (table.p_c - truth["p_c"]).abs(), (table.nu - truth["nu"]).abs()
     assert d_pc.max() <= 0.03 and d_nu.max() <= 0.2
     # on a rough landscape the region around a minimum can be narrow: most, not all, within 3x
-    assert (d_pc <= 3 * table.p_c_err).mean() >= 5 / 6 and (d_nu <= 3 * table.nu_err).mean() >= 5 / 6
+    assert (d_pc <= 3 * table.p_c_err).mean() >= 5 / 6 and (
+        d_nu <= 3 * table.nu_err
+    ).mean() >= 5 / 6
     for name in ("p_c", "nu"):
         inside = (table[f"{name}_lower"] <= truth[name]) & (truth[name] <= table[f"{name}_upper"])
         assert inside.mean() >= 4 / 6
@@ -241,7 +243,9 @@ def test_fit_is_reproducible_and_consistent():
     # steps of at most 0.005 in p_c, and the error region lies within [lower, upper]
     assert fit.grid_chi2.min() >= fit.chi2_nu - 1e-12
     p_c_axis = fit.axes["p_c"]
-    assert p_c_axis[0] == 0.0 and p_c_axis[-1] == 1.0 and np.diff(p_c_axis).max() <= P_C_STEP + 1e-12
+    assert (
+        p_c_axis[0] == 0.0 and p_c_axis[-1] == 1.0 and np.diff(p_c_axis).max() <= P_C_STEP + 1e-12
+    )
     assert fit.region.shape == fit.grid_chi2.shape and fit.region.any()
     assert (fit.grid_chi2[fit.region] <= 1.3 * fit.chi2_nu + 1e-12).all()
     # the extent reaches beyond the region's grid points by at most a step (to the interpolated
@@ -347,6 +351,8 @@ def test_size_exponents_are_exact_on_power_laws_and_crossing_recovers_p_c():
     assert np.isnan(
         crossing_estimate(flat, n_bootstrap=50, n_se=2.0, min_exponent=0.0, seed=0).p_cross
     )
+
+
 def test_recovery_with_n_0_fitted_in_an_automatic_window():
     """The workflow's fit: N_0 free, the window around the crossing of the size exponents."""
     truth = {"p_c": 0.6, "sigma": 0.8}

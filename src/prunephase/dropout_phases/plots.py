@@ -61,23 +61,29 @@ def draw_network(
     ax.axis("off")
 
 
+def _tick_label(value: float, _position=None) -> str:
+    """A plain number: 1000 rather than 1e+03, 0.25 rather than 2.5e-01."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def log_ticks(ax, axis: str = "y") -> None:
     """Readable ticks on a log axis whatever its range: labelled ticks at 1, 2, 5 (or more
-    mantissas when the axis spans less than that) times powers of ten, plain numbers.
+    mantissas) times powers of ten, or, on an axis shorter than that, evenly spaced values.
 
     Call it once the axis limits are final (after plotting)."""
     low, high = ax.get_ylim() if axis == "y" else ax.get_xlim()
     low, high = min(low, high), max(low, high)
     exponents = range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
-    for subs in ((1,), (1, 2, 5), (1, 2, 3, 5, 7), tuple(range(1, 10))):
+    for subs in ((1,), (1, 2, 5), (1, 1.5, 2, 3, 5, 7)):
         ticks = [s * 10.0**e for e in exponents for s in subs if low <= s * 10.0**e <= high]
         if len(ticks) >= 3:
             break
-    if len(ticks) < 2:  # less than a step between mantissas: two labelled ends
-        ticks = [low, high]
+    else:  # less than a few mantissa steps: round values in between
+        ticks = [v for v in matplotlib.ticker.MaxNLocator(4).tick_values(low, high)
+                 if low <= v <= high]  # fmt: skip
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
-    target.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.3g}"))
+    target.set_major_formatter(matplotlib.ticker.FuncFormatter(_tick_label))
     target.set_minor_locator(matplotlib.ticker.LogLocator(subs="all"))
     target.set_minor_formatter(matplotlib.ticker.NullFormatter())
 

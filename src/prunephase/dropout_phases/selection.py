@@ -62,10 +62,13 @@ def at(table: pd.DataFrame, **values: float) -> pd.DataFrame:
 
 
 def of_architecture(
-    table: pd.DataFrame, width: int, depth: int, final: bool = True
+    table: pd.DataFrame, width: int, depth: int, final: bool = True, required: bool = True
 ) -> pd.DataFrame:
     """The rows of one architecture; with ``final``, of the full training length only (tables
-    without snapshots are returned whole)."""
+    without snapshots are returned whole). With ``required=False`` an architecture without rows
+    gives an empty table (the collapses exist only where there is a crossing)."""
+    if not required:
+        return table[(table["width"] == width) & (table["depth"] == depth)]
     rows = at(table, width=width, depth=depth)
     if final and "train_fraction" in rows:
         rows = at(rows, train_fraction=1.0)
