@@ -217,3 +217,20 @@ def test_config_problems_name_their_keys():
         "'dropout_phases.analysis.collapse.half_width'" in p for p in problems(dp["dropout_phases"])
     )
     assert problems(validate_config({})["dropout_phases"]) == []
+
+
+def test_reference_cpu_config_is_the_main_architecture_at_the_papers_training_rule():
+    from conftest import REPO
+
+    from prunephase.core.config import load_config
+    from prunephase.dropout_phases.settings import DropoutPhases
+
+    config = load_config(REPO / "config.yaml", REPO / "config" / "reference_cpu.yaml")
+    dp = settings(DropoutPhases, config["dropout_phases"])
+    paper = settings(DropoutPhases, load_config(REPO / "config" / "paper.yaml")["dropout_phases"])
+    assert dp.architectures == paper.architectures[:1]
+    assert dp.n_train == paper.n_train and dp.training.epochs == paper.training.epochs
+    assert dp.training.min_steps == paper.training.min_steps
+    assert dp.analysis.collapse.bkt == paper.analysis.collapse.bkt
+    assert dp.figures.focus_p_train in dp.p_train and dp.runs >= 3
+    assert problems(config["dropout_phases"]) == []
