@@ -8,9 +8,10 @@ Run from the repository root:  PYTHONPATH=src python workflow/scripts/benchmark_
    the power-law fit in the window, each with its grid errors and bootstrap over runs, and the
    chi2 map of the BKT fit; printed against the 30 s target.
 2. Recovery: synthetic BKT and power-law data of known parameters, fitted with both ansatzes, many
-   realisations, the window chosen from each realisation's crossing; at the noise of 3 runs per
-   point (relative standard error 1% -> 5% from p = 0 to 0.95) and of 20 runs (the same noise
-   times sqrt(3/20)); prints deviations from the truth, the error regions' coverage and the
+   realisations, the window chosen from each realisation's crossing, on the default run's N grid
+   with its collapse settings (config.yaml) and on the paper's (the schema's defaults); at the
+   noise of 3 runs per point (relative standard error 1% -> 5% from p = 0 to 0.95) and of 20
+   runs (the same noise times sqrt(3/20)); prints deviations from the truth, the error regions' coverage and the
    chi2_nu of the competing ansatz.
 3. N_0 fixed or fitted: BKT data made with another N_0 than 100, fitted with N_0 = 100 fixed and
    with N_0 fitted.
@@ -21,10 +22,11 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
-from prunephase.core.config import load_schema
+from prunephase.core.config import load_config
 from prunephase.scaling import (
     BKTAnsatz,
     CollapseData,
@@ -36,42 +38,41 @@ from prunephase.scaling import (
 )
 
 P = np.round(np.arange(0.0, 0.951, 0.05), 2)
-GRIDS = {
-    "default": [1000, 2000, 4000, 8000, 16000],
-    "paper": [938, 1875, 3750, 7500, 15000, 30000, 60000],
-}
 TARGET_S = 30.0
 NOISE = {"3 runs": (0.01, 0.05), "20 runs": tuple(r * math.sqrt(3 / 20) for r in (0.01, 0.05))}
+CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
 
-def schema_default(key: str):
-    """A default of the schema's dropout_phases.analysis.collapse section (a mapping of its
-    properties' defaults for an ansatz)."""
-    node = load_schema()["properties"]["dropout_phases"]["properties"]["analysis"]["properties"]
-    entry = node["collapse"]["properties"][key]
-    if "properties" in entry:
-        return {k: v["default"] for k, v in entry["properties"].items()}
-    return entry["default"]
+def collapse_settings(scale: str) -> dict:
+    """The ``dropout_phases`` N grid and collapse settings of a scale: "default" (config.yaml,
+    the schema's defaults filling the rest) or "paper" (the schema's defaults alone)."""
+    config = load_config(CONFIG) if scale == "default" else load_config()
+    section = config["dropout_phases"]
+    return {"sizes": sorted(section["n_train"]), **section["analysis"]["collapse"]}
 
 
-def fitters() -> dict[str, BKTAnsatz | PowerLawAnsatz]:
-    """The workflow's ansatzes: the schema's bounds and fixed values."""
+SCALES = {scale: collapse_settings(scale) for scale in ("default", "paper")}
+
+
+def fitters(scale: str) -> dict[str, BKTAnsatz | PowerLawAnsatz]:
+    """The workflow's ansatzes at a scale: its bounds and fixed values."""
+    settings = SCALES[scale]
     return {
-        "bkt": BKTAnsatz(**schema_default("bkt")),
-        "power_law": PowerLawAnsatz(**schema_default("power_law")),
+        "bkt": BKTAnsatz(**settings["bkt"]),
+        "power_law": PowerLawAnsatz(**settings["power_law"]),
     }
 
 
 def timing(n_bootstrap: int, crossing_bootstrap: int, half_width: float) -> None:
     t0 = time.perf_counter()
-    runs = synthetic_runs(BKTAnsatz(), {"p_c": 0.6, "sigma": 0.8}, P, GRIDS["paper"], seed=1)
+    runs = synthetic_runs(BKTAnsatz(), {"p_c": 0.6, "sigma": 0.8}, P, SCALES["paper"]["sizes"], seed=1)
     data = CollapseData.from_runs(runs["p"], runs["N"], runs["run"], runs["value"])
     t_data = time.perf_counter() - t0
     t0 = time.perf_counter()
     cross = crossing_estimate(data, n_bootstrap=crossing_bootstrap, n_se=2.0, min_exponent=0.02)
     t_cross = time.perf_counter() - t0
     times, fits = {}, {}
-    for name, ansatz in fitters().items():
+    for name, ansatz in fitters("paper").items():
         t0 = time.perf_counter()
         fits[name] = fit_in_window(data, ansatz, cross.p_cross, half_width, seed=0)
         t_fit = time.perf_counter() - t0
@@ -119,14 +120,14 @@ def recovery(n_seeds: int, half_width: float, crossing_bootstrap: int) -> None:
     print(
         f"\nrecovery: {n_seeds} realisations per case; window +-{half_width:g} around each "
         f"realisation's crossing ({crossing_bootstrap} resamples); fits as the workflow's "
-        f"(BKT: {schema_default('bkt')}, power law: {schema_default('power_law')})"
+        + "; ".join(f"{k}: BKT {v['bkt']}, power law {v['power_law']}" for k, v in SCALES.items())
     )
     for noise, relative_se in NOISE.items():
-        for grid, sizes in GRIDS.items():
+        for grid, settings in SCALES.items():
             for truth_name, truth in cases:
                 t0 = time.perf_counter()
                 table = recovery_study(
-                    generators[truth_name], truth, fitters(), P, sizes, range(n_seeds),
+                    generators[truth_name], truth, fitters(grid), P, settings["sizes"], range(n_seeds),
                     half_width=half_width, crossing_bootstrap=crossing_bootstrap,
                     min_exponent=0.02, relative_se=relative_se,
                 )  # fmt: skip
@@ -162,7 +163,7 @@ def summarise(table, truth_name: str, truth: dict) -> str:
 
 def n0_fixed_or_fitted(n_seeds: int, half_width: float) -> None:
     truth = {"p_c": 0.6, "sigma": 0.8}
-    bounds = schema_default("bkt")["N_0"]
+    bounds = SCALES["default"]["bkt"]["N_0"]
     compared = {"N_0 = 100 fixed": BKTAnsatz(N_0=100.0),
                 f"N_0 fitted in {bounds}": BKTAnsatz(N_0=tuple(bounds))}  # fmt: skip
     print(
@@ -171,7 +172,7 @@ def n0_fixed_or_fitted(n_seeds: int, half_width: float) -> None:
     )
     for n_0 in (10.0, 300.0):
         table = recovery_study(
-            BKTAnsatz(N_0=n_0), truth, compared, P, GRIDS["default"], range(n_seeds),
+            BKTAnsatz(N_0=n_0), truth, compared, P, SCALES["default"]["sizes"], range(n_seeds),
             half_width=half_width, min_exponent=0.02,
         )  # fmt: skip
         for label, group in table.groupby("fitter", sort=False):
@@ -187,10 +188,10 @@ def n0_fixed_or_fitted(n_seeds: int, half_width: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bootstrap", type=int, default=schema_default("bootstrap"),
+    parser.add_argument("--bootstrap", type=int, default=SCALES["paper"]["bootstrap"],
                         help="collapse resamples in the timing")  # fmt: skip
     parser.add_argument("--crossing-bootstrap", type=int, default=1000)
-    parser.add_argument("--half-width", type=float, default=schema_default("half_width"))
+    parser.add_argument("--half-width", type=float, default=SCALES["default"]["half_width"])
     parser.add_argument("--seeds", type=int, default=20, help="realisations per recovery case")
     parser.add_argument("--n0-seeds", type=int, default=10, help="N_0 study realisations (0: skip)")
     parser.add_argument("--skip-timing", action="store_true")
