@@ -11,8 +11,8 @@ Run from the repository root:  PYTHONPATH=src python workflow/scripts/benchmark_
    realisations, the window chosen from each realisation's crossing, on the default run's N grid
    with its collapse settings (config.yaml) and on the paper's (the schema's defaults); at the
    noise of 3 runs per point (relative standard error 1% -> 5% from p = 0 to 0.95) and of 20
-   runs (the same noise times sqrt(3/20)); prints deviations from the truth, the error regions' coverage and the
-   chi2_nu of the competing ansatz.
+   runs (the same noise times sqrt(3/20)); prints deviations from the truth, the error regions'
+   coverage and the chi2_nu of the competing ansatz.
 3. N_0 fixed or fitted: BKT data made with another N_0 than 100, fitted with N_0 = 100 fixed and
    with N_0 fitted.
 """
@@ -65,7 +65,8 @@ def fitters(scale: str) -> dict[str, BKTAnsatz | PowerLawAnsatz]:
 
 def timing(n_bootstrap: int, crossing_bootstrap: int, half_width: float) -> None:
     t0 = time.perf_counter()
-    runs = synthetic_runs(BKTAnsatz(), {"p_c": 0.6, "sigma": 0.8}, P, SCALES["paper"]["sizes"], seed=1)
+    sizes = SCALES["paper"]["sizes"]
+    runs = synthetic_runs(BKTAnsatz(), {"p_c": 0.6, "sigma": 0.8}, P, sizes, seed=1)
     data = CollapseData.from_runs(runs["p"], runs["N"], runs["run"], runs["value"])
     t_data = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -127,7 +128,8 @@ def recovery(n_seeds: int, half_width: float, crossing_bootstrap: int) -> None:
             for truth_name, truth in cases:
                 t0 = time.perf_counter()
                 table = recovery_study(
-                    generators[truth_name], truth, fitters(grid), P, settings["sizes"], range(n_seeds),
+                    generators[truth_name], truth, fitters(grid), P, settings["sizes"],
+                    range(n_seeds),
                     half_width=half_width, crossing_bootstrap=crossing_bootstrap,
                     min_exponent=0.02, relative_se=relative_se,
                 )  # fmt: skip
