@@ -232,5 +232,6 @@ def test_reference_cpu_config_is_the_main_architecture_at_the_papers_training_ru
     assert dp.n_train == paper.n_train and dp.training.epochs == paper.training.epochs
     assert dp.training.min_steps == paper.training.min_steps
     assert dp.analysis.collapse.bkt == paper.analysis.collapse.bkt
+    assert dp.analysis.collapse.sensitivity == paper.analysis.collapse.sensitivity
     assert dp.figures.focus_p_train in dp.p_train and dp.runs >= 3
     assert problems(config["dropout_phases"]) == []
