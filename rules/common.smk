@@ -17,6 +17,7 @@ os.environ.update(
 # light modules only: the DAG is built without torch
 from prunephase.core.config import ConfigError, lookup, validate_config  # noqa: E402
 from prunephase.core.devices import CPU_ALLOCATOR_ENV  # noqa: E402
+from prunephase import cost  # noqa: E402
 
 # keep large freed tensors in the heap (see CPU_ALLOCATOR_ENV); a user's own setting wins
 os.environ.update({k: os.getenv(k, v) for k, v in CPU_ALLOCATOR_ENV.items()})
@@ -121,31 +122,25 @@ def expand_shards(pattern):
     ]
 
 
-def _parameters_per_model(width, depth):
-    sizes = [784, *([width] * depth), 10]
-    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-
-
-def shard_mem_mb(wildcards):
-    """Parameters, Adam state and snapshots of every model of a shard, the data, and headroom."""
-    n_models = (
-        len(config["dropout_phases"]["p_train"]) * config["dropout_phases"]["runs"]
+def _shard_work(rule, wildcards):
+    """The cost model's count of one shard job (prunephase.cost, torch-free)."""
+    work = cost.JOBS[rule]
+    return work(
+        config["dropout_phases"],
+        int(wildcards.width),
+        int(wildcards.depth),
+        int(wildcards.n),
     )
-    copies = 4 + len(config["dropout_phases"]["training"]["snapshots"]) + 1
-    per_model = _parameters_per_model(int(wildcards.width), int(wildcards.depth))
-    return int(2000 + 1.5 * n_models * per_model * 4 * copies / 2**20)
 
 
-def shard_runtime_min(wildcards):
-    """A generous wall-time bound: the shard's training FLOPs at 10 GFLOP/s (CPU) or 2 TFLOP/s."""
-    t = config["dropout_phases"]["training"]
-    n = int(wildcards.n)
-    steps_per_epoch = -(-n // t["batch_size"])
-    steps = max(t["epochs"], -(-t["min_steps"] // steps_per_epoch)) * steps_per_epoch
-    n_models = (
-        len(config["dropout_phases"]["p_train"]) * config["dropout_phases"]["runs"]
+def shard_mem_mb(rule):
+    """``mem_mb`` of a shard job of ``rule``: the cost model's peak memory, with headroom."""
+    return lambda wildcards: cost.mem_mb(_shard_work(rule, wildcards))
+
+
+def shard_runtime_min(rule):
+    """``runtime`` of a shard job of ``rule``: the cost model's time on a deliberately slow
+    machine (a GPU job's on an old GPU, a CPU job's on two shared cores), so a bound."""
+    return lambda wildcards: cost.runtime_minutes(
+        _shard_work(rule, wildcards), cost.scheduler_machine(config)
     )
-    per_model = _parameters_per_model(int(wildcards.width), int(wildcards.depth))
-    flops = 6 * per_model * t["batch_size"] * steps * n_models
-    rate = 10e9 if GPU_JOB == 0 else 2e12
-    return int(10 + flops / rate / 60)

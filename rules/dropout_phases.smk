@@ -32,12 +32,13 @@ rule train_shard:
     threads: 4
     resources:
         gpu=GPU_JOB,
-        mem_mb=shard_mem_mb,
-        runtime=shard_runtime_min,
+        mem_mb=shard_mem_mb("train_shard"),
+        runtime=shard_runtime_min("train_shard"),
     params:
         config=config_keys(
             "seed",
             "device",
+            "tf32",
             "dropout_phases.p_train",
             "dropout_phases.runs",
             "dropout_phases.activation",
@@ -62,11 +63,12 @@ rule evaluate_shard:
     threads: 4
     resources:
         gpu=GPU_JOB,
-        mem_mb=shard_mem_mb,
-        runtime=shard_runtime_min,
+        mem_mb=shard_mem_mb("evaluate_shard"),
+        runtime=shard_runtime_min("evaluate_shard"),
     params:
         config=config_keys(
             "device",
+            "tf32",
             "dropout_phases.p_eval",
             "dropout_phases.evaluation",
             "dropout_phases.rescale",

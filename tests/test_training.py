@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from prunephase.nn.dropout import DropoutStream, keep_factors
+from prunephase.nn.dropout import DropoutStream, factors_from_draws, keep_scale, keep_threshold
 from prunephase.nn.ensemble import Network, forward, init_ensemble, layer_sizes, pre_activations
 from prunephase.nn.reference import build_reference, train_reference
 from prunephase.nn.training import (
@@ -233,7 +233,7 @@ def test_unknown_options_are_named():
 
 def test_dropout_masks_have_the_right_rates_and_scale():
     stream = DropoutStream([0.0, 0.25, 0.8], [1, 2, 3], [300, 200], True, torch.device("cpu"))
-    factors = torch.cat(stream(400), dim=2)
+    factors = torch.cat(stream(0, 400), dim=2)
     assert factors.shape == (3, 400, 500)
     assert torch.equal(factors[0], torch.ones(400, 500))
     for k, p in [(1, 0.25), (2, 0.8)]:
@@ -242,9 +242,11 @@ def test_dropout_masks_have_the_right_rates_and_scale():
         torch.testing.assert_close(factors[k][kept], torch.full_like(factors[k][kept], 1 / (1 - p)))
     # int16 draws: p = 0.5 keeps the upper half of the 65536 values, the threshold included
     draws = torch.tensor([-32768, -1, 0, 32767], dtype=torch.int16)
-    plain = keep_factors(draws, torch.tensor(0.5), rescale=False)
+    half, zero = torch.tensor(0.5), torch.tensor(0.0)
+    plain = factors_from_draws(draws, keep_threshold(half), keep_scale(half, rescale=False))
     assert plain.tolist() == [0.0, 0.0, 1.0, 1.0]
-    assert keep_factors(draws, torch.tensor(0.0), rescale=True).tolist() == [1.0] * 4
+    kept = factors_from_draws(draws, keep_threshold(zero), keep_scale(zero, rescale=True))
+    assert kept.tolist() == [1.0] * 4
 
 
 def test_model_seeds_are_distinct():

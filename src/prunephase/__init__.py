@@ -8,6 +8,7 @@ The package is a shared core and one subpackage per study:
 - :mod:`prunephase.nn`: batched ensembles of fully-connected networks, neuron dropout, the one
   trainer every study uses, and its plain ``torch.nn`` reference;
 - :mod:`prunephase.scaling`: finite-size scaling (data collapses, chi2 maps, Binder cumulants);
+- :mod:`prunephase.cost`: what the network jobs cost (FLOPs, memory, time), without torch;
 - :mod:`prunephase.dropout_phases`: paper A, dropout phases of MNIST networks (Pan, Aggarwal,
   Pixley 2026);
 - :mod:`prunephase.rap`: paper B, the random active path model (Huang, Goudarzi 2018);

@@ -9,12 +9,14 @@ from prunephase.core.logs import job_log
 from prunephase.dropout_phases.experiment import evaluate_shard, load_shard
 from prunephase.dropout_phases.settings import Evaluation
 from prunephase.mnist import load_npz
+from prunephase.nn.training import set_tf32
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]) as log:
     claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
+    set_tf32(snakemake.params.config["tf32"])
     config = snakemake.params.config
     dp = config["dropout_phases"]
     table = evaluate_shard(

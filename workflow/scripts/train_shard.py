@@ -8,12 +8,14 @@ from prunephase.core.logs import job_log
 from prunephase.dropout_phases.experiment import train_shard
 from prunephase.dropout_phases.settings import Training
 from prunephase.mnist import load_npz
+from prunephase.nn.training import set_tf32
 
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]):
     claim_gpus(snakemake.resources.gpu)  # a device of its own (before CUDA starts)
     torch.set_num_threads(snakemake.threads)
+    set_tf32(snakemake.params.config["tf32"])
     config, w = snakemake.params.config, snakemake.wildcards
     dp = config["dropout_phases"]
     train_shard(

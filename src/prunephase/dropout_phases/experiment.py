@@ -19,7 +19,7 @@ import torch
 
 from prunephase import __version__
 from prunephase.core.io import atomic_path
-from prunephase.dropout_phases.evaluation import evaluate_ensemble
+from prunephase.dropout_phases.evaluation import evaluate_ensemble, memory_budget
 from prunephase.dropout_phases.settings import Evaluation, Training
 from prunephase.mnist import MNIST, inputs
 from prunephase.nn.ensemble import MLPEnsemble, Network, layer_sizes
@@ -169,8 +169,12 @@ def evaluate_shard(
     evaluation: Evaluation,
     rescale: bool,
     input_scaling: str,
+    budget: int | None = None,
 ) -> pd.DataFrame:
     """Per-mask test accuracy and cross-entropy of every model and snapshot of a shard.
+
+    ``budget`` (bytes) bounds the memory of a chunk of the evaluation; by default
+    :func:`~prunephase.dropout_phases.evaluation.memory_budget` of the device.
 
     Returns
     -------
@@ -182,6 +186,7 @@ def evaluate_shard(
     torch_device = resolve_device(device)
     x_test, y_test = split_tensors(mnist, "test", input_scaling, torch_device)
     seeds = [ModelSeeds(**s) for s in shard["seeds"]]
+    budget = memory_budget(torch_device) if budget is None else budget
     frames = []
     for fraction, params in sorted(shard["snapshots"].items()):
         model = MLPEnsemble(params["weights"], params["biases"], shard["activation"])
@@ -194,6 +199,7 @@ def evaluate_shard(
             evaluation.masks,
             rescale=rescale,
             scope=evaluation.mask_scope,
+            budget=budget,
         )
         p_train, run = (np.array(v) for v in zip(*shard["models"]))
         table["p_train"] = p_train[table["model"]]

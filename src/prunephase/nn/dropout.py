@@ -1,27 +1,23 @@
-"""Neuron dropout: per-model masks of hidden units, drawn as int16 numbers against a threshold.
+"""Neuron dropout: masks of hidden units from counter-based int16 draws against a threshold.
 
 A dropout decision needs far fewer than 32 random bits: a unit is kept when a uniform int16 draw
-reaches the threshold of its rate, so a rate p is realised as round(65536 p) / 65536 (0.1 ->
-0.1000061). Each model draws from its own generator, so its masks do not depend on which other
+(:mod:`prunephase.nn.streams`) reaches the threshold ``round(65536 p) - 32768`` of its rate, so a
+rate p is realised exactly as round(65536 p) / 65536 (0.1 -> 0.1000061, within 2^-17 of p).
+
+In training, model k's draws of step s are the row ``row(dropout seed of k, s)``: one batched
+computation gives every model's masks of a step, and model k's masks do not depend on which other
 models share its ensemble.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
+import numba
+import numpy as np
 import torch
 
-
-def uniform_int16(n: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` uniform draws on the 65536 values of int16: four per 64-bit number of ``generator``.
-
-    A float ``torch.rand`` costs one generator call per value; a dropout decision needs far fewer
-    than 32 random bits, and this is several times cheaper.
-    """
-    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=generator.device)
-    return words.random_(-(2**63), None, generator=generator).view(torch.int16)[:n]
+from prunephase.nn.streams import GOLDEN, int16_draws, mix64_scalar, row_keys
 
 
 def keep_threshold(p: torch.Tensor) -> torch.Tensor:
@@ -32,29 +28,95 @@ def keep_threshold(p: torch.Tensor) -> torch.Tensor:
     return (torch.round(p * 65536) - 32768).to(torch.int16)
 
 
-def keep_factors(u: torch.Tensor, p: torch.Tensor, rescale: bool) -> torch.Tensor:
-    """Dropout factors from int16 draws: 0 for a dropped unit, 1/(1-p) (or 1) for a kept one.
+def keep_scale(p: torch.Tensor, rescale: bool) -> torch.Tensor:
+    """The factor of a kept unit, float32: 1/(1-p) for inverted dropout (``rescale``), else 1."""
+    return (1.0 / (1.0 - p) if rescale else torch.ones_like(p)).to(torch.float32)
+
+
+def factors_from_draws(
+    u: torch.Tensor, threshold: torch.Tensor, scale: torch.Tensor
+) -> torch.Tensor:
+    """Dropout factors from int16 draws: 0 for a dropped unit, ``scale`` for a kept one.
 
     Parameters
     ----------
     u
-        Draws of :func:`uniform_int16`, any shape (..., n).
-    p
-        Drop probabilities, float, broadcastable against ``u`` (e.g. (M, 1, 1): one per model).
-    rescale
-        Inverted dropout (scale kept units by 1/(1-p)) or plain masking.
+        int16 draws, any shape (..., n).
+    threshold, scale
+        :func:`keep_threshold` and :func:`keep_scale` of the rates, broadcastable against ``u``
+        (e.g. (M, 1): one rate per row).
     """
-    scale = 1.0 / (1.0 - p) if rescale else torch.ones_like(p)
-    return (u >= keep_threshold(p)) * scale
+    return (u >= threshold) * scale
+
+
+#: words per work item of the CPU kernel (a few kB of output: cache-resident, enough to share)
+_BLOCK = 1024
+
+
+@numba.njit(parallel=True, cache=True)
+def _keep_factors_cpu(rows, thresholds, scales, out):  # pragma: no cover - compiled
+    n_rows, n = out.shape
+    n_words = (n + 3) // 4
+    blocks = (n_words + _BLOCK - 1) // _BLOCK
+    for item in numba.prange(n_rows * blocks):
+        r, b = item // blocks, item % blocks
+        row, threshold, scale = rows[r], thresholds[r], scales[r]
+        for j in range(b * _BLOCK, min(n_words, (b + 1) * _BLOCK)):
+            w = mix64_scalar(row + np.uint64(j + 1) * np.uint64(GOLDEN))
+            for i in range(min(4, n - 4 * j)):
+                draw = np.int16(np.uint16((w >> np.uint64(16 * i)) & np.uint64(0xFFFF)))
+                out[r, 4 * j + i] = scale if draw >= threshold else np.float32(0.0)
+
+
+def keep_factors(
+    rows: torch.Tensor, n: int, threshold: torch.Tensor, scale: torch.Tensor
+) -> torch.Tensor:
+    """Dropout factors of ``n`` units for each row key: :func:`factors_from_draws` of
+    ``int16_draws(rows, n)``.
+
+    Parameters
+    ----------
+    rows
+        Row keys (R,), int64 (:func:`prunephase.nn.streams.row_keys`).
+    n
+        Units per row.
+    threshold, scale
+        :func:`keep_threshold` (int16) and :func:`keep_scale` (float32) of each row's rate, (R,).
+
+    Returns
+    -------
+    torch.Tensor
+        (R, n) float32 on the device of ``rows``.
+
+    On the CPU one compiled pass (hash, threshold, scale) writes the factors: the tensor
+    operations read and write the words a dozen times, and at a training step's size that memory
+    traffic costs several times the draws themselves. Elsewhere, tensor operations (the same bits,
+    tested).
+    """
+    if rows.device.type != "cpu":
+        return factors_from_draws(int16_draws(rows, n), threshold[:, None], scale[:, None])
+    out = torch.empty(len(rows), n, dtype=torch.float32)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    # one call, named in torch.profiler's record like an operator of torch
+    try:
+        with torch.profiler.record_function("prunephase::keep_factors"):
+            _keep_factors_cpu(
+                rows.numpy().view(np.uint64), threshold.numpy(), scale.numpy(), out.numpy()
+            )
+    finally:
+        numba.set_num_threads(threads)
+    return out
 
 
 class DropoutStream:
-    """Per-model dropout masks for the hidden layers, drawn from each model's own generator.
+    """Per-model dropout masks of the hidden layers, step by step.
 
-    At every step, model k with p_k > 0 draws ``uniform_int16(batch * sum(hidden_sizes))`` from
-    its generator (one call; row-major (batch, units), layers in order along the units); a model
-    with p_k = 0 draws nothing. This is the stream the ``torch.nn`` reference reproduces, one model
-    at a time.
+    At training step s (counted from 0 over the whole run), model k's factors are
+    ``keep_factors(row(dropout_seed_k, s), batch * sum(hidden_sizes), p_k)``, row-major
+    (batch, units), the layers in order along the units. Every model draws (a model with p = 0
+    keeps every unit whatever its draws), in one computation for the ensemble; if no model drops,
+    nothing is drawn.
     """
 
     def __init__(
@@ -65,41 +127,17 @@ class DropoutStream:
         rescale: bool,
         device: torch.device,
     ) -> None:
-        self.p = torch.tensor(p, dtype=torch.float32, device=device).view(-1, 1, 1)
+        rates = torch.tensor(p, dtype=torch.float32, device=device)
+        self.threshold, self.scale = keep_threshold(rates), keep_scale(rates, rescale)
+        self.seeds = torch.tensor(seeds, dtype=torch.int64, device=device)
         self.hidden_sizes = list(hidden_sizes)
-        self.rescale = rescale
-        self.active = [k for k, pk in enumerate(p) if pk > 0]
-        self.generators = {
-            k: torch.Generator(device=device).manual_seed(seeds[k]) for k in self.active
-        }
-        # A CPU generator fills its tensor on one core: split the models over the cores (each
-        # still draws from its own generator, so the numbers do not change).
-        workers = torch.get_num_threads() if device.type == "cpu" else 1
-        self._groups = [self.active[i::workers] for i in range(workers) if self.active[i::workers]]
-        self._pool = ThreadPoolExecutor(len(self._groups)) if len(self._groups) > 1 else None
+        self.active = any(pk > 0 for pk in p)
 
-    def _draw(self, words: torch.Tensor, models: Sequence[int]) -> None:
-        for k in models:
-            words[k].random_(-(2**63), None, generator=self.generators[k])
-
-    def __call__(self, batch: int) -> list[torch.Tensor | None]:
+    def __call__(self, step: int, batch: int) -> list[torch.Tensor | None]:
         """Dropout factors per hidden layer, each (M, batch, n_l), or None if no model drops."""
         if not self.active:
             return [None] * len(self.hidden_sizes)
         units = sum(self.hidden_sizes)
-        n = batch * units
-        # uniform_int16's layout, one row per model; rows of p = 0 models stay uninitialised:
-        # their threshold keeps every value
-        words = torch.empty(self.p.shape[0], (n + 3) // 4, dtype=torch.int64, device=self.p.device)
-        if self._pool is None:
-            self._draw(words, self.active)
-        else:
-            list(self._pool.map(lambda group: self._draw(words, group), self._groups))
-        u = words.view(torch.int16)[:, :n].unflatten(1, (batch, units))
-        factors = keep_factors(u, self.p, self.rescale)
-        return list(torch.split(factors, self.hidden_sizes, dim=2))
-
-    def close(self) -> None:
-        """Stop the drawing threads."""
-        if self._pool is not None:
-            self._pool.shutdown()
+        rows = row_keys(self.seeds, step)
+        factors = keep_factors(rows, batch * units, self.threshold, self.scale)
+        return list(torch.split(factors.view(-1, batch, units), self.hidden_sizes, dim=2))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from prunephase.nn.ensemble import Network
+from prunephase.nn.streams import int16_draws_numpy, row_keys_numpy, words_numpy
 from prunephase.nn.training import SGD, Adam, ModelSeeds, TrainingSettings, schedule
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -86,30 +88,30 @@ def train_reference(
 ) -> ReferenceMLP:
     """Train one network as the ensemble trains model k, with plain ``torch.nn`` code.
 
-    Same training examples ``subset``, same per-epoch ``randperm`` batch order and the same
-    dropout draws (four int16 draws per 64-bit number of the model's dropout generator), so the
-    result must equal model k of the ensemble up to floating-point rounding.
+    Same training examples ``subset``, and the same random numbers, computed for this one model
+    from the definition of the counter-based streams (numpy uint64 arithmetic,
+    :mod:`prunephase.nn.streams`): in epoch e the examples are taken in the order of the words of
+    ``row(seeds.order, e)``, and at step s (counted over the whole run) the dropout draws are the
+    int16 draws of ``row(seeds.dropout, s)``. So the result must equal model k of the ensemble up
+    to floating-point rounding.
     """
     model = build_reference(seeds.init, network)
     optimiser = _optimiser(model, settings.optimiser)
     n_train = len(subset)
-    order_generator = torch.Generator().manual_seed(seeds.order)
-    dropout_generator = torch.Generator().manual_seed(seeds.dropout)
     hidden = list(network.sizes[1:-1])
     n_epochs = schedule(n_train, settings).epochs if epochs is None else epochs
-    for _ in range(n_epochs):
-        order = subset[torch.randperm(n_train, generator=order_generator)]
+    step = 0
+    for epoch in range(n_epochs):
+        sort_keys = words_numpy(row_keys_numpy(seeds.order, epoch), n_train).view(np.int64)
+        order = subset[torch.from_numpy(np.argsort(sort_keys, kind="stable"))]
         for start in range(0, n_train, settings.batch_size):
             index = order[start : start + settings.batch_size]
             keep = None
             if p_train > 0:
-                # the ensemble's stream, written out: four int16 draws per 64-bit number
                 n = len(index) * sum(hidden)
-                words = torch.empty((n + 3) // 4, dtype=torch.int64)
-                words.random_(-(2**63), None, generator=dropout_generator)
-                draws = words.view(torch.int16)[:n].view(len(index), sum(hidden))
+                draws = int16_draws_numpy(row_keys_numpy(seeds.dropout, step), n)
                 threshold = round(p_train * 65536) - 32768
-                factor = (draws >= threshold).float()
+                factor = torch.from_numpy(draws >= threshold).float().view(len(index), -1)
                 if settings.rescale:
                     factor = factor / (1 - p_train)
                 keep = torch.split(factor, hidden, dim=1)
@@ -117,6 +119,7 @@ def train_reference(
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+            step += 1
     return model
 
 

@@ -4,6 +4,11 @@ Each model has its own seeds (initialisation, training subset, mini-batch order,
 model k's trajectory does not depend on which other models share its ensemble: it is the same
 network that :mod:`prunephase.nn.reference` trains alone with ``torch.nn`` (tested).
 
+A training step issues the same operations whatever the number of models: the batch orders of an
+epoch and the dropout masks of a step are counter-based draws (:mod:`prunephase.nn.streams`)
+computed for every model at once, the products are batched over the models, and one fused
+optimiser step updates the stacked parameters.
+
 Every study that trains networks uses this trainer: the optimiser (Adam or SGD with momentum), the
 loss (cross-entropy over classes, or the absolute error of a single output), the initialisation,
 the biases and the activation are settings, not code paths.
@@ -24,6 +29,7 @@ from tqdm import tqdm
 from prunephase.core.seeds import seed_integers
 from prunephase.nn.dropout import DropoutStream
 from prunephase.nn.ensemble import MLPEnsemble, Network, forward, init_ensemble
+from prunephase.nn.streams import permutations, row_keys
 
 log = logging.getLogger("prunephase")
 
@@ -38,6 +44,13 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device: cuda was asked for, but torch sees no CUDA device")
     return torch.device(name)
+
+
+def set_tf32(enabled: bool) -> None:
+    """Let float32 matrix products on CUDA use TF32 tensor cores (10-bit mantissa inputs, float32
+    accumulation), or not (the default: full float32). No effect on the CPU."""
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    torch.backends.cudnn.allow_tf32 = enabled
 
 
 class TrainingDivergedError(RuntimeError):
@@ -146,6 +159,13 @@ def model_seeds(root: int, *key: float) -> ModelSeeds:
     return ModelSeeds(*seed_integers(root, *key, count=5))
 
 
+def epoch_orders(order_seeds: torch.Tensor, epoch: int, n_train: int) -> torch.Tensor:
+    """Every model's order of its training examples in ``epoch`` (from 0): positions into its
+    subset, (M, n_train). Model k's order is the permutation of the row
+    ``row(order_seed_k, epoch)`` (:func:`prunephase.nn.streams.permutations`)."""
+    return permutations(row_keys(order_seeds, epoch), n_train)
+
+
 def draw_subset(seed: int, n_train: int, n_total: int) -> torch.Tensor:
     """Indices (n_train,) of a model's training subset: a uniform draw without replacement."""
     if not 0 < n_train <= n_total:
@@ -246,7 +266,7 @@ def train_ensemble(
         tensor.requires_grad_(True)
     optimiser = _optimiser(params, settings.optimiser)
     subsets = subsets.to(device)
-    order_generators = [torch.Generator(device=device).manual_seed(s.order) for s in seeds]
+    order_seeds = torch.tensor([s.order for s in seeds], dtype=torch.int64, device=device)
     dropout = DropoutStream(
         p_train, [s.dropout for s in seeds], model.hidden_sizes, settings.rescale, device
     )
@@ -261,40 +281,31 @@ def train_ensemble(
     if on_epoch is not None:
         with torch.no_grad():
             on_epoch(0, model)
-    try:
-        for epoch in epochs:
-            order = torch.stack(
-                [
-                    subsets[k][torch.randperm(n_train, generator=g, device=device)]
-                    for k, g in enumerate(order_generators)
-                ]
+    for epoch in epochs:
+        order = torch.gather(subsets, 1, epoch_orders(order_seeds, epoch, n_train))
+        epoch_loss = torch.zeros(n_models, device=device)
+        for i, start in enumerate(range(0, n_train, batch)):
+            index = order[:, start : start + batch]
+            rows = index.numel()
+            inputs = torch.index_select(x, 0, index.reshape(-1), out=gathered[:rows])
+            keep = dropout(epoch * plan.steps_per_epoch + i, index.shape[1])
+            logits = forward(model, inputs.view(n_models, index.shape[1], -1), keep)
+            loss = _batch_loss(logits, y[index], settings.loss)
+            optimiser.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            optimiser.step()
+            epoch_loss += loss.detach() * index.shape[1]
+        losses[epoch] = (epoch_loss / n_train).cpu().numpy()
+        if not np.isfinite(losses[epoch]).all():
+            bad = np.flatnonzero(~np.isfinite(losses[epoch]))
+            raise TrainingDivergedError(
+                f"training loss is NaN or infinite in epoch {epoch + 1} for model(s) "
+                + ", ".join(f"#{k} (p_train={p_train[k]})" for k in bad[:10])
+                + f"; lr={settings.optimiser.lr}. No output was written."
             )
-            epoch_loss = torch.zeros(n_models, device=device)
-            for start in range(0, n_train, batch):
-                index = order[:, start : start + batch]
-                rows = index.numel()
-                inputs = torch.index_select(x, 0, index.reshape(-1), out=gathered[:rows])
-                logits = forward(
-                    model, inputs.view(n_models, index.shape[1], -1), dropout(index.shape[1])
-                )
-                loss = _batch_loss(logits, y[index], settings.loss)
-                optimiser.zero_grad(set_to_none=True)
-                loss.sum().backward()
-                optimiser.step()
-                epoch_loss += loss.detach() * index.shape[1]
-            losses[epoch] = (epoch_loss / n_train).cpu().numpy()
-            if not np.isfinite(losses[epoch]).all():
-                bad = np.flatnonzero(~np.isfinite(losses[epoch]))
-                raise TrainingDivergedError(
-                    f"training loss is NaN or infinite in epoch {epoch + 1} for model(s) "
-                    + ", ".join(f"#{k} (p_train={p_train[k]})" for k in bad[:10])
-                    + f"; lr={settings.optimiser.lr}. No output was written."
-                )
-            if epoch + 1 in snapshot_at:
-                snapshots[snapshot_at[epoch + 1]] = model.detached_copy().to("cpu")
-            if on_epoch is not None:
-                with torch.no_grad():
-                    on_epoch(epoch + 1, model)
-    finally:
-        dropout.close()
+        if epoch + 1 in snapshot_at:
+            snapshots[snapshot_at[epoch + 1]] = model.detached_copy().to("cpu")
+        if on_epoch is not None:
+            with torch.no_grad():
+                on_epoch(epoch + 1, model)
     return TrainedEnsemble(snapshots, plan, losses)
