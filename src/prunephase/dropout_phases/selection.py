@@ -6,9 +6,6 @@ error, never replaced by the nearest one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -113,14 +110,10 @@ def fit_parameters(fit: pd.Series) -> dict[str, float]:
     return params | ({"N_0": fit["N_0"]} if fit["ansatz"] == "bkt" else {})
 
 
-def collapsed(
-    runs: pd.DataFrame, fit: pd.Series, collapse_settings: Mapping[str, Any]
-) -> pd.DataFrame:
+def collapsed(runs: pd.DataFrame, fit: pd.Series) -> pd.DataFrame:
     """The per-run losses of one (architecture, p_train) in the variables of a fit, for the
     p_eval window that entered it."""
-    spec = dict(collapse_settings[fit["ansatz"]])
-    params = fit_parameters(fit)
-    # the fitted values as fixed parameters: the ansatz of the figure fits nothing
-    ansatz = make_ansatz(fit["ansatz"], **(spec | params))
+    # every parameter fixed at its fitted value: the ansatz of the figure fits nothing
+    ansatz = make_ansatz(fit["ansatz"], **fit_parameters(fit))
     data = collapse_data(runs).within(fit["window_low"], fit["window_high"])
     return scaled_points(data, ansatz, {})
