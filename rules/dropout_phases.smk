@@ -1,4 +1,14 @@
-# Paper A: train shards -> per-mask evaluations -> per-run and summary tables -> alpha_CE, phases.
+# Paper A: train shards -> per-mask evaluations -> per-run and summary tables -> alpha_CE, phases,
+# crossings.
+
+from prunephase.dropout_phases.settings import problems as dp_problems  # noqa: E402
+
+# what the schema cannot check (N_0 below the smallest N, ...), before any job
+if dp_problems(config["dropout_phases"]):
+    raise WorkflowError(
+        "invalid configuration:\n  "
+        + "\n  ".join(dp_problems(config["dropout_phases"]))
+    )
 
 DP = RESULTS / "dropout_phases"
 SHARD = DP / "w{width}_d{depth}" / "N{n}"
@@ -91,7 +101,8 @@ rule fit_alpha_ce:
     input:
         rules.summarise_dropout_phases.output.per_run,
     output:
-        DP / "alpha_ce.parquet",
+        alpha=DP / "alpha_ce.parquet",
+        crossings=DP / "crossings.parquet",
     log:
         LOGS / "dropout_phases" / "alpha_ce.log",
     group:
@@ -107,6 +118,8 @@ rule fit_alpha_ce:
             "dropout_phases.analysis.bootstrap",
             "dropout_phases.analysis.phase_n_se",
             "dropout_phases.analysis.phase_min_alpha",
+            "dropout_phases.analysis.amentia_accuracy",
+            "dropout_phases.analysis.local_sizes",
         ),
     script:
         "../workflow/scripts/fit_alpha_ce.py"

@@ -15,7 +15,7 @@ import yaml
 from conftest import REPO, TINY, mnist_dir, snakemake
 
 from prunephase.core.notebooks import error_cells
-from prunephase.dropout_phases.phases import ALPHA_COLUMNS
+from prunephase.dropout_phases.phases import ALPHA_COLUMNS, CROSSING_COLUMNS
 from prunephase.dropout_phases.tables import SUMMARY_COLUMNS
 
 pytestmark = pytest.mark.workflow
@@ -47,6 +47,7 @@ def test_paper_scale_dag(tmp_path):
     # one shard per architecture (7) and N (7); one collapse fit per architecture
     assert counts["train_shard"] == 49 and counts["evaluate_shard"] == 49
     assert counts["fit_collapse"] == 7 and counts["summarise_dropout_phases"] == 1
+    assert counts["collapse_sensitivity"] == 1 and counts["fit_alpha_ce"] == 1
     assert counts["notebook_dropout_phases_fig3_scaling"] == 1
     assert counts["notebook_dropout_phases_robustness"] == 1
 
@@ -64,6 +65,8 @@ def test_paper_scale_dag(tmp_path):
          ["dropout_phases.figures.focus_p_train", "dropout_phases.p_train"]),
         ("dropout_phases", {"figures": {"linecut_p_eval": 0.72}},
          ["dropout_phases.figures.linecut_p_eval", "dropout_phases.p_eval"]),
+        ("dropout_phases", {"analysis": {"collapse": {"bkt": {"N_0": 300}}}},
+         ["dropout_phases.analysis.collapse.bkt.N_0", "dropout_phases.n_train"]),
     ],
 )  # fmt: skip
 def test_inconsistent_keys_stop_the_dry_run(tmp_path, section, values, keys):
@@ -98,30 +101,48 @@ def test_tiny_run_tables(tiny_run):
     assert main["acc_mean"].item() > 0.7
     alpha = pd.read_parquet(dp / "alpha_ce.parquet")
     assert list(alpha.columns) == ALPHA_COLUMNS
-    assert set(alpha["phase"]) <= {"eumentia", "dementia", "amentia"}
+    assert set(alpha["phase"]) <= {"eumentia", "dementia", "amentia", "boundary"}
     assert alpha["alpha_ce"].notna().all() and (alpha["n_sizes"] == 3).all()
+    # amentia only where the network did not learn, boundary only where it did
+    assert not alpha[alpha["phase"] == "amentia"]["learnt"].any()
+    assert alpha[alpha["phase"] == "boundary"]["learnt"].all()
+    crossings = pd.read_parquet(dp / "crossings.parquet")
+    assert list(crossings.columns) == CROSSING_COLUMNS
+    assert len(crossings) == 2 * 2 * 2  # architectures x snapshots x p_train
+    assert (crossings["p_cross"].notna() == crossings["transition"]).all()
 
 
 def test_tiny_run_collapse_and_binder_tables(tiny_run):
-    from prunephase.dropout_phases.criticality import BINDER_COLUMNS, COLLAPSE_COLUMNS
+    from prunephase.dropout_phases.criticality import (
+        BINDER_COLUMNS,
+        COLLAPSE_COLUMNS,
+        MAP_COLUMNS,
+        SENSITIVITY_COLUMNS,
+    )
 
     dp = tiny_run / "results" / "dropout_phases"
+    crossings = pd.read_parquet(dp / "crossings.parquet")
+    final = crossings[(crossings["train_fraction"] == 1.0) & crossings["transition"]]
     fits = pd.read_parquet(dp / "collapse.parquet")
     assert list(fits.columns) == COLLAPSE_COLUMNS
-    # 2 architectures x 2 p_train x 2 ansatzes, each on 3 p_eval x 3 N points
-    assert len(fits) == 8 and (fits["n_points"] == 9).all()
-    assert fits["p_c"].between(0, 1).all() and (fits["chi2_nu"] > 0).all()
-    assert set(fits["exponent_name"]) == {"sigma", "nu"}
+    # a collapse for both ansatzes exactly where alpha_CE crosses zero
+    assert len(fits) == 2 * len(final)
+    assert set(zip(fits["width"], fits["p_train"])) == set(zip(final["width"], final["p_train"]))
     maps = pd.read_parquet(dp / "chi2_map.parquet")
-    assert len(maps) == 2 * 2 * 11 * 11  # BKT only, 11 x 11 grid
+    assert list(maps.columns) == MAP_COLUMNS and len(maps) % max(1, len(final)) == 0
     # the fitted minimum is no higher than any point of the map
     for (w, d, p), grid in maps.groupby(["width", "depth", "p_train"]):
         fit = fits[(fits["width"] == w) & (fits["depth"] == d) & (fits["p_train"] == p)
                    & (fits["ansatz"] == "bkt")]  # fmt: skip
         assert fit["chi2_nu"].item() <= grid["chi2_nu"].min() + 1e-9
+    sensitivity = pd.read_parquet(dp / "sensitivity.parquet")
+    assert list(sensitivity.columns) == SENSITIVITY_COLUMNS
     binder = pd.read_parquet(dp / "binder.parquet")
     assert list(binder.columns) == BINDER_COLUMNS
-    assert (binder["n_samples"] == 6).all() and (binder["binder"].dropna() <= 2 / 3 + 1e-9).all()
+    assert (binder["n_masks"] == 3).all() and binder["n_runs"].between(0, 2).all()
+    assert (binder["binder"].dropna() <= 2 / 3 + 1e-9).all()
+    # no spread of the accuracy over masks at p_eval = 0 (every mask is the unpruned network)
+    assert binder[binder["p_eval"] == 0]["binder"].isna().all()
 
 
 def test_tiny_run_shard_carries_provenance(tiny_run):

@@ -1,4 +1,5 @@
-"""Snakemake job: Binder cumulant of the per-mask test accuracy at every sweep point."""
+"""Snakemake job: Binder cumulant of the test accuracy over the masks of each network, averaged
+over runs, at every sweep point."""
 
 import pandas as pd
 
@@ -9,5 +10,10 @@ from prunephase.dropout_phases.criticality import binder_table
 snakemake = globals()["snakemake"]
 
 with job_log(snakemake.log[0]):
-    tables = [binder_table(read_parquet(p, ["accuracy"])) for p in snakemake.input]
+    config = snakemake.params.config
+    n_bootstrap = config["dropout_phases"]["analysis"]["bootstrap"]
+    tables = [
+        binder_table(read_parquet(p, ["accuracy", "mask"]), n_bootstrap, config["seed"])
+        for p in snakemake.input
+    ]
     write_parquet(pd.concat(tables, ignore_index=True), snakemake.output[0])

@@ -42,6 +42,8 @@ class Ansatz:
 
     name: ClassVar[str]
     defaults: ClassVar[dict[str, ParameterSpec]]
+    #: parameters that are scales (gridded geometrically in :func:`prunephase.scaling.grid_axes`)
+    scales: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, **parameters: ParameterSpec | Sequence[float]) -> None:
         unknown = sorted(set(parameters) - set(self.defaults))
@@ -71,6 +73,12 @@ class Ansatz:
                     f"{self.name} ansatz: {key} must be a number (fixed) or a pair "
                     f"[low, high] (fitted), got {spec!r}"
                 )
+
+    def replace(self, **parameters: ParameterSpec | Sequence[float]) -> Ansatz:
+        """The same ansatz with some parameters fixed or bounded anew (e.g. ``p_c`` bounded to a
+        fit window)."""
+        current = {**self.fixed, **self.bounds}
+        return type(self)(**(current | parameters))
 
     @property
     def fitted(self) -> tuple[str, ...]:
@@ -155,6 +163,7 @@ class BKTAnsatz(Ansatz):
     """
 
     name = "bkt"
+    scales: ClassVar[frozenset[str]] = frozenset({"N_0"})
     defaults: ClassVar[dict[str, ParameterSpec]] = {
         "p_c": (0.0, 1.0),
         "sigma": (0.2, 3.0),

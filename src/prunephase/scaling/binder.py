@@ -49,3 +49,40 @@ def binder_cumulant(samples: ArrayLike, axis: int | None = -1) -> NDArray[np.flo
         )
     u = 1.0 - fourth / (3.0 * second**2)
     return float(u) if np.ndim(u) == 0 else u
+
+
+def binder_over_runs(
+    samples: ArrayLike, n_bootstrap: int, rng: np.random.Generator
+) -> tuple[float, float, int]:
+    """The Binder cumulant of each run over its own samples, averaged over runs.
+
+    Each run (e.g. one trained network) has its own distribution of the samples (its accuracy
+    over random pruning masks); ``U`` is computed per run and averaged, so the spread between
+    runs does not enter. A run whose samples are all equal (e.g. no pruning) has no ``U`` and is
+    left out.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n_runs, n_samples)
+    n_bootstrap : int
+        Resamples of the runs (with replacement) for the error; 0 for none.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    mean, error, n_runs
+        The mean ``U`` over the runs that have one (NaN if none), the standard deviation of that
+        mean over bootstrap resamples (NaN with fewer than two such runs or no bootstrap), and
+        the number of runs that entered.
+    """
+    a = np.asarray(samples, dtype=float)
+    if a.ndim != 2 or a.shape[1] < 2:
+        raise ValueError("binder over runs: samples must have shape (n_runs, n_samples >= 2)")
+    varying = np.ptp(a, axis=1) > 0
+    if not varying.any():
+        return float("nan"), float("nan"), 0
+    u = np.atleast_1d(binder_cumulant(a[varying], axis=1))
+    if u.size < 2 or n_bootstrap < 2:
+        return float(u.mean()), float("nan"), int(u.size)
+    means = u[rng.integers(0, u.size, size=(n_bootstrap, u.size))].mean(axis=1)
+    return float(u.mean()), float(means.std(ddof=1)), int(u.size)

@@ -189,6 +189,24 @@ class CollapseData:
         )
         return CollapseData(self.p, self.size, y, self.dy, self.runs)
 
+    def within(self, low: float, high: float) -> CollapseData:
+        """The points with ``low <= p <= high`` (a fit window), runs kept for the bootstrap.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`from_means` when too few points remain (fewer than three ``p`` at a size).
+        """
+        tol = 1e-9 * max(1.0, abs(low), abs(high))  # grid values such as 0.45 + 0.15
+        keep = (self.p >= low - tol) & (self.p <= high + tol)
+        window = CollapseData.from_means(self.p[keep], self.size[keep], self.y[keep], self.dy[keep])
+        if self.runs is None:
+            return window
+        runs = tuple(
+            values[:, keep[self.size == n]] for n, values in zip(self.sizes, self.runs, strict=True)
+        )
+        return CollapseData(window.p, window.size, window.y, window.dy, runs)
+
     def to_frame(self) -> pd.DataFrame:
         """The points as a table with columns ``p, N, y, dy``."""
         return pd.DataFrame({"p": self.p, "N": self.size, "y": self.y, "dy": self.dy})

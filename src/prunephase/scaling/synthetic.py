@@ -10,8 +10,9 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from .ansatz import Ansatz
+from .crossing import crossing_estimate
 from .data import CollapseData
-from .fit import fit_collapse
+from .fit import fit_collapse, fit_in_window
 
 
 def loss_like_scaling_function(
@@ -87,6 +88,10 @@ def recovery_study(
     seeds: Sequence[int],
     *,
     n_bootstrap: int = 0,
+    half_width: float | None = None,
+    crossing_bootstrap: int = 200,
+    n_se: float = 2.0,
+    min_exponent: float = 0.0,
     **noise: Any,
 ) -> pd.DataFrame:
     """Fit synthetic data of known parameters, one realisation per seed, with every fitter.
@@ -105,6 +110,11 @@ def recovery_study(
         One realisation per seed (the seed of the data and of the fits).
     n_bootstrap : int
         Bootstrap resamples per fit (0: none).
+    half_width : float, optional
+        Fit only ``|p - p_cross| <= half_width``, ``p_cross`` the crossing of the size exponents
+        of the realisation (:func:`prunephase.scaling.crossing.crossing_estimate`, with
+        ``crossing_bootstrap``, ``n_se`` and ``min_exponent``), the way the workflow chooses its
+        window; ``None`` fits every ``p``.
     **noise
         Passed to :func:`synthetic_runs` (``n_runs``, ``relative_se``, ``run_correlation``,
         ``scaling_function``).
@@ -112,16 +122,33 @@ def recovery_study(
     Returns
     -------
     DataFrame
-        One row per (seed, fitter): ``seed``, ``fitter`` and the keys of
-        :meth:`CollapseFit.to_record`; for the fitter's parameters that are also in ``truth``,
-        ``<name>_true``.
+        One row per (seed, fitter): ``seed``, ``fitter``, ``p_cross`` and ``p_cross_err`` (NaN
+        without a window), and the keys of :meth:`CollapseFit.to_record`; for the fitter's
+        parameters that are also in ``truth``, ``<name>_true``. A realisation without a crossing
+        has only the first four.
     """
     rows = []
     for seed in seeds:
         runs = synthetic_runs(generator, truth, p, sizes, seed=seed, **noise)
         data = CollapseData.from_runs(runs["p"], runs["N"], runs["run"], runs["value"])
+        p_cross = p_cross_err = float("nan")
+        if half_width is not None:
+            estimate = crossing_estimate(
+                data, n_bootstrap=crossing_bootstrap, n_se=n_se, min_exponent=min_exponent,
+                seed=seed,
+            )  # fmt: skip
+            p_cross, p_cross_err = estimate.p_cross, estimate.error
         for label, ansatz in fitters.items():
-            record = fit_collapse(data, ansatz, seed=seed, n_bootstrap=n_bootstrap).to_record()
+            row = {"seed": seed, "fitter": label, "p_cross": p_cross, "p_cross_err": p_cross_err}
+            if half_width is None:
+                fit = fit_collapse(data, ansatz, seed=seed, n_bootstrap=n_bootstrap)
+            elif np.isfinite(p_cross):
+                fit = fit_in_window(data, ansatz, p_cross, half_width, seed=seed,
+                                    n_bootstrap=n_bootstrap)  # fmt: skip
+            else:
+                rows.append(row)
+                continue
+            record = fit.to_record()
             record.update({f"{k}_true": v for k, v in truth.items() if k in ansatz.bounds})
-            rows.append({"seed": seed, "fitter": label, **record})
+            rows.append(row | record)
     return pd.DataFrame(rows)
