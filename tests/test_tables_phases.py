@@ -79,11 +79,12 @@ def test_power_law_fit_is_exact_on_a_power_law():
 
 
 def test_classify_labels_learnt_and_unlearnt_networks():
-    alpha = np.array([0.3, -0.3, 0.3, 0.01, 0.3, 0.01])
-    err = np.array([0.1, 0.1, 0.2, 0.001, 0.2, 0.001])
-    learnt = np.array([True, True, True, True, False, False])
+    alpha = np.array([0.3, -0.3, 0.3, 0.01, 0.3, 0.01, 0.3, -0.3])
+    err = np.array([0.1, 0.1, 0.2, 0.001, 0.2, 0.001, 0.01, 0.01])
+    learnt = np.array([True, True, True, True, False, False, False, False])
+    # a network that did not learn is amentia even where its alpha_CE is significant
     assert classify(alpha, err, learnt, RULE).tolist() == [
-        "eumentia", "dementia", "boundary", "boundary", "amentia", "amentia",
+        "eumentia", "dementia", "boundary", "boundary", "amentia", "amentia", "amentia", "amentia",
     ]  # fmt: skip
 
 

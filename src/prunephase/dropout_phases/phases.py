@@ -1,9 +1,10 @@
 """The loss-vs-N exponent alpha_CE, the phases it defines, and where it changes sign (paper A).
 
 <L_CE>(N) ~ N^(-alpha_CE): eumentia (alpha_CE > 0, the network learns), dementia (alpha_CE < 0, it
-has forgotten), amentia (alpha_CE ~ 0 because the network cannot learn). A point whose alpha_CE is
-not significant although its network learnt is neither: it lies on the boundary between
-eumentia and dementia, where the N dependence changes sign.
+has forgotten), amentia (the network cannot learn). A network that did not learn is amentia at
+every p_eval, whatever the sign of a small alpha_CE; a point whose alpha_CE is not significant
+although its network learnt is neither phase: it lies on the boundary between eumentia and
+dementia, where the N dependence changes sign.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ def fit_power_law(n: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
 
 
 def classify(alpha: np.ndarray, err: np.ndarray, learnt: np.ndarray, rule: PhaseRule) -> np.ndarray:
-    """The label of each point: the sign of a significant alpha_CE, else amentia where the
-    network did not learn and boundary where it did.
+    """The label of each point: amentia where the network did not learn, else the sign of a
+    significant alpha_CE, else boundary.
 
     Parameters
     ----------
@@ -101,7 +102,7 @@ def classify(alpha: np.ndarray, err: np.ndarray, learnt: np.ndarray, rule: Phase
     """
     sign = np.where(np.asarray(alpha) > 0, "eumentia", "dementia")
     return np.where(
-        rule.significant(alpha, err), sign, np.where(np.asarray(learnt), BOUNDARY, "amentia")
+        np.asarray(learnt), np.where(rule.significant(alpha, err), sign, BOUNDARY), "amentia"
     )
 
 
