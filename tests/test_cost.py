@@ -10,10 +10,10 @@ import pytest
 import torch
 from conftest import REPO, TINY, snakemake
 from torch.profiler import ProfilerActivity, profile
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from prunephase import cost
 from prunephase.core.config import load_config, validate_config
+from prunephase.nn.dispatch import dispatched
 from prunephase.nn.ensemble import Network, layer_sizes
 from prunephase.nn.training import (
     Adam,
@@ -23,25 +23,6 @@ from prunephase.nn.training import (
     schedule,
     train_ensemble,
 )
-
-
-class CountOps(TorchDispatchMode):
-    """Counts the operations torch dispatches to its kernels."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.count += 1
-        return func(*args, **(kwargs or {}))
-
-
-def dispatched(fn) -> int:
-    counter = CountOps()
-    with counter:
-        fn()
-    return counter.count
 
 
 def settings(epochs: int) -> TrainingSettings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from prunephase.dropout_phases.evaluation import (
     draw_eval_masks,
@@ -15,6 +14,7 @@ from prunephase.dropout_phases.evaluation import (
     evaluate_naive,
     mask_slots,
 )
+from prunephase.nn.dispatch import dispatched
 from prunephase.nn.ensemble import MLPEnsemble, Network, forward, init_ensemble, layer_sizes
 from prunephase.nn.streams import int16_draws_numpy, row_keys_numpy
 
@@ -140,18 +140,6 @@ def test_a_model_chunk_does_not_change_the_numbers(test_set):
     np.testing.assert_array_equal(one["accuracy"], all_["accuracy"])
 
 
-class CountOps(TorchDispatchMode):
-    """Counts the operations torch dispatches to its kernels."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.count += 1
-        return func(*args, **(kwargs or {}))
-
-
 @pytest.mark.parametrize("depth", [1, 2])
 def test_operations_do_not_grow_with_the_p_eval_values_or_networks(test_set, depth):
     """With a budget that holds the work, a shard's evaluation dispatches the same operations
@@ -160,11 +148,10 @@ def test_operations_do_not_grow_with_the_p_eval_values_or_networks(test_set, dep
 
     def ops(n_models, p_eval):
         model = init_ensemble(list(range(n_models)), relu_network(16, depth))
-        counter = CountOps()
-        with counter:
-            evaluate_ensemble(model, list(range(n_models)), x, y, p_eval, 5, rescale=True,
-                              scope="network", budget=2**40)  # fmt: skip
-        return counter.count
+        return dispatched(
+            lambda: evaluate_ensemble(model, list(range(n_models)), x, y, p_eval, 5,
+                                      rescale=True, scope="network", budget=2**40)
+        )  # fmt: skip
 
     two, twenty = [0.0, 0.5], [round(0.05 * i, 2) for i in range(20)]
     assert ops(3, two) == ops(3, twenty) == ops(12, twenty)

@@ -33,7 +33,6 @@ from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from prunephase import cost
 from prunephase.core.config import load_config, validate_config
@@ -49,6 +48,7 @@ from prunephase.dropout_phases.evaluation import (
 )
 from prunephase.dropout_phases.experiment import network, training_settings
 from prunephase.dropout_phases.settings import Training
+from prunephase.nn.dispatch import dispatched
 from prunephase.nn.ensemble import init_ensemble
 from prunephase.nn.reference import train_naive
 from prunephase.nn.training import draw_subsets, model_seeds, resolve_device, train_ensemble
@@ -98,18 +98,6 @@ def training_flops(sizes: list[int], samples: int) -> float:
     return 2.0 * samples * (2 * sum(products) + sum(products[1:]))
 
 
-class CountOps(TorchDispatchMode):
-    """Counts the operations torch dispatches to its kernels."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.count += 1
-        return func(*args, **(kwargs or {}))
-
-
 def operation_counts(fn) -> tuple[int, int, int]:
     """(profiler aten events and this package's named kernels, dispatched operations, random
     calls) of ``fn()``."""
@@ -118,10 +106,7 @@ def operation_counts(fn) -> tuple[int, int, int]:
     events = prof.key_averages()
     aten = sum(e.count for e in events if e.key.startswith(("aten::", "prunephase::")))
     drawn = sum(e.count for e in events if e.key in RANDOM_OPS)
-    counter = CountOps()
-    with counter:
-        fn()
-    return aten, counter.count, drawn
+    return aten, dispatched(fn), drawn
 
 
 def step_counts(device: torch.device, n_models: int) -> tuple[float, float, float]:
