@@ -1,4 +1,4 @@
-"""Snakemake job: train teacher-student replicas by online SGD and integrate the ODEs (paper C)."""
+"""Snakemake job: train the students of one setting by online SGD, integrate the ODEs (paper C)."""
 
 from prunephase.core.config import settings
 from prunephase.core.io import write_parquet
