@@ -126,7 +126,18 @@ def test_training_flops_by_hand():
     # gradient of the second
     per_example = 2 * (2 * (784 * 8 + 8 * 10) + 8 * 10)
     assert work.flops == 6 * epochs * 256 * per_example
-    assert work.product == cost.Product(6, dp["training"]["batch_size"], 784, 8)
+    batch = dp["training"]["batch_size"]
+    assert work.product == cost.Product(6, batch, 784, 8)
+    # each product at its own shape: forward, weight gradient (the input transposed), input
+    # gradient (the weights transposed) of the second layer only
+    assert {shape for _, shape in work.products} == {
+        cost.Product(6, batch, 784, 8), cost.Product(6, 784, batch, 8, "tn"),
+        cost.Product(6, batch, 8, 10), cost.Product(6, 8, batch, 10, "tn"),
+        cost.Product(6, batch, 10, 8, "nt"),
+    }  # fmt: skip
+    # one dropout draw per hidden unit and example (p_train 0.5 drops)
+    assert work.draws == 6 * epochs * 256 * 8
+    assert cost.train_work(section(p_train=[0.0], runs=6), 8, 1, 256).draws == 0
     # twice the models: twice the FLOPs and bytes, the same operations per step
     double = cost.train_work(section(p_train=[0.0, 0.5], runs=6), 8, 1, 256)
     assert double.flops == 2 * work.flops and double.bytes == 2 * work.bytes
@@ -149,10 +160,11 @@ def test_evaluation_flops_by_hand():
 
 
 def test_time_and_rule_resources():
-    work = cost.Work(flops=2e12, product=cost.Product(1, 1, 1, 1), traffic=((4e9, 100),),
-                     ops=1e6, memory=2**30)  # fmt: skip
+    work = cost.Work(products=((2e12, cost.Product(1, 1, 1, 1)),), traffic=((4e9, 100),),
+                     ops=1e6, memory=2**30, draws=1e8)  # fmt: skip
     machine = cost.constant_machine("m", flops=1e12, bandwidth=2e9, op_seconds=1e-6)
-    assert work.seconds(machine) == pytest.approx(2 + 2 + 1)
+    draws = 1e8 * cost.DRAW_BYTES / 2e9
+    assert work.seconds(machine) == pytest.approx(2 + 2 + 1 + draws)
     assert cost.runtime_minutes(work, machine) == 11
     assert cost.mem_mb(work) == 1280
     config = load_config(TINY)

@@ -1,24 +1,28 @@
 """What paper A's network jobs cost, before they run: FLOPs, memory traffic, operations, memory.
 
 A job (``train_shard`` or ``evaluate_shard`` of one shard) is counted from the configuration alone
-as a :class:`Work`: the FLOPs of its matrix products (and the shape of its main product), the
-bytes its elementwise operations read and write (and the size of the tensors they sweep), the
-operations it dispatches (each has a fixed cost: a kernel launch on a GPU, dispatch, autograd and
-allocation on a CPU) and its peak memory. A :class:`Machine` turns that into seconds:
+as a :class:`Work`: the FLOPs of its matrix products by shape, the bytes its elementwise
+operations read and write (and the size of the memory they sweep), the counter-based dropout draws
+it makes, the operations it dispatches (each has a fixed cost: a kernel launch on a GPU, dispatch,
+autograd and allocation on a CPU) and its peak memory. A :class:`Machine` turns that into seconds:
 
-    time = flops / rate(product) + sum(bytes / bandwidth(tensor)) + ops * op_seconds
+    time = sum(flops / rate(product)) + sum(bytes / bandwidth(size)) + draws * draw_seconds
+           + ops * op_seconds
 
 A CPU's rates depend on the shapes (a small batched product runs below the dense peak; a tensor
 that stays in the caches streams faster than one from memory), so on this machine both are
 measured at the job's own shapes.
 
 The counts follow the code: the trainer (:mod:`prunephase.nn.training`) does, per model and
-example, the forward products, the weight-gradient products and the input-gradient products of
-every layer but the first; per hidden unit and example a fixed number of elementwise passes (bias
-copy, activation, dropout factor and product, and their backward); per parameter and step a
-fused Adam update; and a number of dispatched operations per step that does not depend on the
-number of models (:func:`train_ops_per_step`, checked against a count of dispatched operations
-in the tests). The evaluation (:mod:`prunephase.dropout_phases.evaluation`) computes each
+example, the forward products, the weight-gradient products (whose first operand is a transposed
+view of the layer's input) and the input-gradient products (second operand transposed) of every
+layer but the first, each product at its own shape; per hidden unit and example a fixed number of
+elementwise passes (bias copy, activation, dropout factor and product, and their backward) over
+the activations a step keeps for its backward pass; per example the gather of its image from the
+training set; per parameter and step a fused Adam update sweeping parameters, gradients and both
+moments; per hidden unit and example one counter-based dropout draw (if any model drops); and a
+number of dispatched operations per step that does not depend on the number of models
+(:func:`train_ops_per_step`, checked against a count of dispatched operations in the tests). The evaluation (:mod:`prunephase.dropout_phases.evaluation`) computes each
 network's first layer once per snapshot, and for each mask the products restricted to the kept
 units (on average a fraction 1 - p_eval of each hidden layer beyond the first, for network-scope
 masks; every unit for image-scope masks).
@@ -62,16 +66,26 @@ EVAL_UNIT_BYTES, EVAL_CLASS_BYTES = 16, 32
 EVAL_OPS_PER_CHUNK, EVAL_OPS_PER_MODEL_CHUNK = 60, 40
 #: the evaluation's chunk budget on a CPU (``prunephase.dropout_phases.evaluation``)
 CPU_CHUNK_BYTES = 2**30
+#: bytes per dropout draw of the tensor-operation generator (GPUs): a 64-bit word holds four
+#: draws and is read and written by about a dozen passes (mix64 and the logical shifts), then the
+#: threshold and the factor (float32) are written
+DRAW_BYTES = 12 * 2 * 8 // 4 + 2 * FLOAT
 
 
 @dataclass(frozen=True)
 class Product:
-    """A batched matrix product (batch, m, k) @ (batch, k, n)."""
+    """A batched matrix product (batch, m, k) @ (batch, k, n).
+
+    ``layout`` says which operands are transposed views of contiguous tensors, as in a backward
+    pass: ``"nn"`` neither, ``"tn"`` the first (stored (batch, k, m)), ``"nt"`` the second
+    (stored (batch, n, k)); a CPU runs them at different rates.
+    """
 
     batch: int
     m: int
     k: int
     n: int
+    layout: str = "nn"
 
 
 @dataclass(frozen=True)
@@ -90,17 +104,24 @@ class Machine:
     op_seconds
         Fixed cost of one dispatched operation (s): a kernel launch on a GPU, the dispatch,
         autograd and allocation of an operation on a CPU.
+    draw_seconds
+        Time per counter-based int16 dropout draw turned into a factor (s).
     """
 
     name: str
     flops: Callable[[Product], float]
     bandwidth: Callable[[int], float]
     op_seconds: float
+    draw_seconds: float
 
 
 def constant_machine(name: str, flops: float, bandwidth: float, op_seconds: float) -> Machine:
-    """A :class:`Machine` whose rates do not depend on the shapes (e.g. a GPU's datasheet)."""
-    return Machine(name, lambda _: flops, lambda _: bandwidth, op_seconds)
+    """A :class:`Machine` whose rates do not depend on the shapes (e.g. a GPU's datasheet).
+
+    Its draws are made by tensor operations (:func:`prunephase.nn.streams.words`), which move
+    :data:`DRAW_BYTES` per draw at ``bandwidth``.
+    """
+    return Machine(name, lambda _: flops, lambda _: bandwidth, op_seconds, DRAW_BYTES / bandwidth)
 
 
 #: slow machines for the scheduler's time limits: a shared CPU core pair, an old GPU
@@ -114,37 +135,54 @@ class Work:
 
     Attributes
     ----------
-    flops
-        Matrix-product FLOPs.
-    product
-        The shape of the products that do most of them.
+    products
+        (matrix-product FLOPs, the shape of the products that do them) for each shape.
     traffic
-        (bytes read and written by elementwise operations, size in bytes of the tensors they
+        (bytes read and written by elementwise operations, size in bytes of the memory they
         sweep) for each kind of tensor.
     ops
         Dispatched operations.
     memory
         Peak memory of the process (bytes).
+    draws
+        Counter-based dropout draws.
     """
 
-    flops: float
-    product: Product
+    products: tuple[tuple[float, Product], ...]
     traffic: tuple[tuple[float, int], ...]
     ops: float
     memory: float
+    draws: float = 0.0
+
+    @property
+    def flops(self) -> float:
+        """Matrix-product FLOPs, all shapes together."""
+        return sum(flops for flops, _ in self.products)
+
+    @property
+    def product(self) -> Product:
+        """The shape of the products that do most of the FLOPs."""
+        return max(self.products, key=lambda item: item[0])[1]
 
     @property
     def bytes(self) -> float:
         """Bytes moved by elementwise operations, all kinds of tensor together."""
         return sum(moved for moved, _ in self.traffic)
 
+    def parts(self, machine: Machine) -> dict[str, float]:
+        """Seconds on ``machine`` of the products, the memory traffic, the draws and the fixed
+        costs of the operations."""
+        return {
+            "products": sum(flops / machine.flops(shape) for flops, shape in self.products),
+            "traffic": sum(moved / machine.bandwidth(size) for moved, size in self.traffic),
+            "draws": self.draws * machine.draw_seconds,
+            "operations": self.ops * machine.op_seconds,
+        }
+
     def seconds(self, machine: Machine) -> float:
-        """The time on ``machine``: products, memory traffic and fixed costs, one after another."""
-        return (
-            self.flops / machine.flops(self.product)
-            + sum(moved / machine.bandwidth(size) for moved, size in self.traffic)
-            + self.ops * machine.op_seconds
-        )
+        """The time on ``machine``: products, memory traffic, draws and fixed costs, one after
+        another."""
+        return sum(self.parts(machine).values())
 
 
 def layer_sizes(width: int, depth: int) -> list[int]:
@@ -184,31 +222,39 @@ def train_work(dp: Mapping[str, Any], width: int, depth: int, n_train: int) -> W
     """:class:`Work` of ``train_shard`` for the shard (width, depth, N) of the section ``dp``
     (``config["dropout_phases"]``)."""
     sizes = layer_sizes(width, depth)
-    products = [a * b for a, b in zip(sizes, sizes[1:])]
     models, params = n_models(dp), parameters(sizes)
     training = dp["training"]
     epochs, steps_per_epoch = schedule(n_train, training)
     steps, samples = epochs * steps_per_epoch, epochs * n_train
+    batch = training["batch_size"]
+    products = []
+    for layer, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        flops = 2.0 * models * samples * a * b  # per pass over the examples
+        products += [(flops, Product(models, batch, a, b)), (flops, Product(models, a, batch, b, "tn"))]
+        if layer > 0:  # the data needs no gradient
+            products.append((flops, Product(models, batch, b, a, "nt")))
     dropout = any(p > 0 for p in dp["p_train"])
     unit_bytes = TRAIN_UNIT_BYTES + (DROPOUT_UNIT_BYTES if dropout else 0)
-    per_sample = (
-        TRAIN_PIXEL_BYTES * N_PIXELS + unit_bytes * width * depth + TRAIN_CLASS_BYTES * N_CLASSES
-    )
-    batch = training["batch_size"]
+    per_sample = unit_bytes * width * depth + TRAIN_CLASS_BYTES * N_CLASSES
+    # what a step keeps for its backward pass: the batch, every layer's outputs and their
+    # activations and dropout products, the logits and their softmax
     activations = models * batch * (N_PIXELS + 6 * width * depth + 4 * N_CLASSES) * FLOAT
+    images = N_TRAIN_IMAGES * N_PIXELS * FLOAT
     return Work(
-        flops=2.0 * models * samples * (2 * sum(products) + sum(products[1:])),
-        product=Product(models, batch, N_PIXELS, width),
+        products=tuple(products),
         traffic=(
-            (float(models) * samples * per_sample, models * batch * width * FLOAT),
-            (float(models) * steps * params * ADAM_PARAMETER_BYTES, models * params * FLOAT),
+            (float(models) * samples * per_sample, activations),
+            (float(models) * samples * TRAIN_PIXEL_BYTES * N_PIXELS, images),
+            # parameters, gradients and both moments, swept together by the fused update
+            (float(models) * steps * params * ADAM_PARAMETER_BYTES, 4 * models * params * FLOAT),
         ),
         # per step; per epoch the batch orders (about 20); per model the initialisation
         ops=float(steps * train_ops_per_step(depth, dropout) + 20 * epochs + 8 * depth * models),
         memory=PROCESS_BYTES
-        + 2 * N_TRAIN_IMAGES * N_PIXELS * FLOAT  # the images as float32 (and their scaling)
+        + 2 * images  # the images as float32 (and their scaling)
         + models * params * FLOAT * (4 + n_snapshots(dp))  # parameters, gradients, Adam, kept
         + activations,
+        draws=float(models) * samples * width * depth if dropout else 0.0,
     )
 
 
@@ -250,8 +296,10 @@ def evaluate_work(
     chunk_models = max(1, min(models, int(budget // per_model)))
     mean_rows = max(1, round(rows / slots))
     return Work(
-        flops=snapshots * models * (flops + first),
-        product=Product(chunk_models, min(16, slots) * mean_rows, width, t),
+        products=(
+            (snapshots * models * (flops + first),
+             Product(chunk_models, min(16, slots) * mean_rows, width, t)),
+        ),  # fmt: skip
         traffic=((snapshots * models * bytes_, budget),),
         ops=float(snapshots * (chunks * EVAL_OPS_PER_CHUNK + EVAL_OPS_PER_MODEL_CHUNK)),
         memory=PROCESS_BYTES
@@ -308,10 +356,11 @@ def mem_mb(work: Work) -> int:
 
 def measure_machine(repeats: int = 3) -> Machine:  # pragma: no cover - timing
     """This machine, measured with torch at the shapes asked for: the best rate of a batched
-    float32 product of the shape (random operands), the bandwidth of an elementwise operation
-    (``clamp_min`` into a preallocated tensor) on tensors of the size, and the time per
-    dispatched operation of a training step of one tiny network (whose products and traffic are
-    negligible, so its time is fixed costs). Each shape is measured once."""
+    float32 product of the shape and layout (random operands), the bandwidth of an elementwise
+    operation (``clamp_min`` into a preallocated tensor) on tensors of the size, the time per
+    dropout draw (:func:`prunephase.nn.dropout.keep_factors` at a paper shard's size) and the
+    time per dispatched operation of a training step of one tiny network (whose products and
+    traffic are negligible, so its time is fixed costs). Each shape is measured once."""
     import functools
     import time
 
@@ -328,9 +377,12 @@ def measure_machine(repeats: int = 3) -> Machine:  # pragma: no cover - timing
 
     @functools.cache
     def flops(product: Product) -> float:
-        a = torch.randn(product.batch, product.m, product.k)
-        b = torch.randn(product.batch, product.k, product.n)
-        out = torch.empty(product.batch, product.m, product.n)
+        batch, m, k, n = product.batch, product.m, product.k, product.n
+        a = torch.randn(batch, k, m).transpose(1, 2) if product.layout == "tn" else torch.randn(
+            batch, m, k)
+        b = torch.randn(batch, n, k).transpose(1, 2) if product.layout == "nt" else torch.randn(
+            batch, k, n)
+        out = torch.empty(batch, m, n)
         seconds = best_of(lambda: torch.bmm(a, b, out=out))
         return 2.0 * product.batch * product.m * product.k * product.n / seconds
 
@@ -340,8 +392,16 @@ def measure_machine(repeats: int = 3) -> Machine:  # pragma: no cover - timing
         out = torch.empty_like(x)
         return 2.0 * x.numel() * FLOAT / best_of(lambda: torch.clamp_min(x, 0, out=out))
 
+    from prunephase.nn.dropout import keep_factors
+
+    rows = torch.arange(64, dtype=torch.int64)
+    threshold, scale = torch.full((64,), -19661, dtype=torch.int16), torch.full((64,), 2.5)
+    draws = 64 * 2**16  # a step of a 64-model shard, batch 128, two layers of 256
+    draw_seconds = best_of(lambda: keep_factors(rows, 2**16, threshold, scale)) / draws
     threads = torch.get_num_threads()
-    return Machine(f"this machine ({threads} threads)", flops, bandwidth, _op_seconds())
+    return Machine(
+        f"this machine ({threads} threads)", flops, bandwidth, _op_seconds(), draw_seconds
+    )
 
 
 def dense_peak(repeats: int = 3, sizes: Sequence[int] = (2048,)) -> float:  # pragma: no cover

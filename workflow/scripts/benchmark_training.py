@@ -167,11 +167,7 @@ def default_shard_check(device: torch.device, width: int, depth: int, n_train: i
     for rule, measured in (("train_shard", trained), ("evaluate_shard", evaluated)):
         work = cost.JOBS[rule](dp, width, depth, n_train)
         predicted = work.seconds(here)
-        parts = (
-            f"products {work.flops / here.flops(work.product):.1f} s, traffic "
-            f"{sum(b / here.bandwidth(size) for b, size in work.traffic):.1f} s, "
-            f"{work.ops:.0f} operations {work.ops * here.op_seconds:.1f} s"
-        )
+        parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in work.parts(here).items())
         print(f"  {rule:15s} predicted {predicted:6.1f} s ({parts}); measured {measured:6.1f} s;"
               f" ratio {predicted / measured:.2f}")  # fmt: skip
 

@@ -231,15 +231,15 @@ def _network_logits(
     # (c, s * m, n_1), then one product per network for all its masks (its first layer is shared)
     w2 = F.pad(weights[1], (0, 1)).transpose(1, 2)  # (c, n_2 + 1, n_1), row n_2 zero
     sub = w2[model[:, None], idx] * factors[0].reshape(c * s, 1, -1)
-    h = torch.bmm(sub.view(c, -1, sub.shape[2]), first_hidden)
-    h = h.view(c * s, -1, first_hidden.shape[2])
-    act(h.add_(F.pad(biases[1], (0, 1))[model[:, None], idx][..., None]))  # (c * s, m, T)
+    bias = F.pad(biases[1], (0, 1))[model[:, None], idx].view(c, -1, 1)
+    h = torch.baddbmm(bias, sub.view(c, -1, sub.shape[2]), first_hidden)
+    h = act(h.view(c * s, -1, first_hidden.shape[2]))  # (c * s, m, T)
     for layer in range(2, n_hidden):
         idx_next, scale_next = _kept_units(factors[layer].reshape(c * s, -1))
         w = F.pad(weights[layer], (0, 1, 0, 1))
         sub = w[model[:, None, None], idx[:, :, None], idx_next[:, None, :]] * scale[..., None]
-        h = torch.bmm(sub.transpose(1, 2), h)
-        act(h.add_(F.pad(biases[layer], (0, 1))[model[:, None], idx_next][..., None]))
+        bias = F.pad(biases[layer], (0, 1))[model[:, None], idx_next][..., None]
+        h = act(torch.baddbmm(bias, sub.transpose(1, 2), h))
         idx, scale = idx_next, scale_next
     w = F.pad(weights[n_hidden], (0, 0, 0, 1))  # (c, n_L + 1, C), row n_L zero
     sub = w[model[:, None], idx] * scale[..., None]  # (c * s, m, C)
