@@ -22,10 +22,11 @@ the activations a step keeps for its backward pass; per example the gather of it
 training set; per parameter and step a fused Adam update sweeping parameters, gradients and both
 moments; per hidden unit and example one counter-based dropout draw (if any model drops); and a
 number of dispatched operations per step that does not depend on the number of models
-(:func:`train_ops_per_step`, checked against a count of dispatched operations in the tests). The evaluation (:mod:`prunephase.dropout_phases.evaluation`) computes each
-network's first layer once per snapshot, and for each mask the products restricted to the kept
-units (on average a fraction 1 - p_eval of each hidden layer beyond the first, for network-scope
-masks; every unit for image-scope masks).
+(:func:`train_ops_per_step`, checked against a count of dispatched operations in the tests).
+The evaluation (:mod:`prunephase.dropout_phases.evaluation`) computes each network's first layer
+once per snapshot, and for each mask the products restricted to the kept units (on average a
+fraction 1 - p_eval of each hidden layer beyond the first, for network-scope masks; every unit for
+image-scope masks).
 
 This part imports neither torch nor numpy: the rules' ``runtime`` and ``mem_mb`` come from it
 when the DAG is built (:data:`SCHEDULER_CPU`, :data:`SCHEDULER_GPU`, deliberately slow machines,
@@ -230,7 +231,8 @@ def train_work(dp: Mapping[str, Any], width: int, depth: int, n_train: int) -> W
     products = []
     for layer, (a, b) in enumerate(zip(sizes, sizes[1:])):
         flops = 2.0 * models * samples * a * b  # per pass over the examples
-        products += [(flops, Product(models, batch, a, b)), (flops, Product(models, a, batch, b, "tn"))]
+        forward, weight_gradient = Product(models, batch, a, b), Product(models, a, batch, b, "tn")
+        products += [(flops, forward), (flops, weight_gradient)]
         if layer > 0:  # the data needs no gradient
             products.append((flops, Product(models, batch, b, a, "nt")))
     dropout = any(p > 0 for p in dp["p_train"])
@@ -297,8 +299,10 @@ def evaluate_work(
     mean_rows = max(1, round(rows / slots))
     return Work(
         products=(
-            (snapshots * models * (flops + first),
-             Product(chunk_models, min(16, slots) * mean_rows, width, t)),
+            (
+                snapshots * models * (flops + first),
+                Product(chunk_models, min(16, slots) * mean_rows, width, t),
+            ),
         ),  # fmt: skip
         traffic=((snapshots * models * bytes_, budget),),
         ops=float(snapshots * (chunks * EVAL_OPS_PER_CHUNK + EVAL_OPS_PER_MODEL_CHUNK)),
@@ -377,11 +381,14 @@ def measure_machine(repeats: int = 3) -> Machine:  # pragma: no cover - timing
 
     @functools.cache
     def flops(product: Product) -> float:
+        def operand(batch: int, rows: int, columns: int, transposed: bool):
+            if transposed:  # a transposed view of a contiguous tensor, as autograd makes them
+                return torch.randn(batch, columns, rows).transpose(1, 2)
+            return torch.randn(batch, rows, columns)
+
         batch, m, k, n = product.batch, product.m, product.k, product.n
-        a = torch.randn(batch, k, m).transpose(1, 2) if product.layout == "tn" else torch.randn(
-            batch, m, k)
-        b = torch.randn(batch, n, k).transpose(1, 2) if product.layout == "nt" else torch.randn(
-            batch, k, n)
+        a = operand(batch, m, k, product.layout == "tn")
+        b = operand(batch, k, n, product.layout == "nt")
         out = torch.empty(batch, m, n)
         seconds = best_of(lambda: torch.bmm(a, b, out=out))
         return 2.0 * product.batch * product.m * product.k * product.n / seconds
