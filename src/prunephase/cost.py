@@ -303,7 +303,7 @@ def evaluate_work(
                 snapshots * models * (flops + first),
                 Product(chunk_models, min(16, slots) * mean_rows, width, t),
             ),
-        ),  # fmt: skip
+        ),
         traffic=((snapshots * models * bytes_, budget),),
         ops=float(snapshots * (chunks * EVAL_OPS_PER_CHUNK + EVAL_OPS_PER_MODEL_CHUNK)),
         memory=PROCESS_BYTES
@@ -399,10 +399,10 @@ def measure_machine(repeats: int = 3) -> Machine:  # pragma: no cover - timing
         out = torch.empty_like(x)
         return 2.0 * x.numel() * FLOAT / best_of(lambda: torch.clamp_min(x, 0, out=out))
 
-    from prunephase.nn.dropout import keep_factors
+    from prunephase.nn.dropout import keep_factors, keep_scale, keep_threshold
 
-    rows = torch.arange(64, dtype=torch.int64)
-    threshold, scale = torch.full((64,), -19661, dtype=torch.int16), torch.full((64,), 2.5)
+    rows, rates = torch.arange(64, dtype=torch.int64), torch.full((64,), 0.5)
+    threshold, scale = keep_threshold(rates), keep_scale(rates, rescale=True)
     draws = 64 * 2**16  # a step of a 64-model shard, batch 128, two layers of 256
     draw_seconds = best_of(lambda: keep_factors(rows, 2**16, threshold, scale)) / draws
     threads = torch.get_num_threads()
