@@ -6,6 +6,16 @@ if len(set(READING_NAMES)) != len(READING_NAMES):
     raise WorkflowError(
         f"config key 'rap.readings.models': the names must be unique, got {READING_NAMES}"
     )
+MODEL = config["rap"]["model"]
+if config["rap"]["finite_size"]["exact_n"] and (MODEL["construction"], MODEL["xi"]) != (
+    "network",
+    "input",
+):
+    raise WorkflowError(
+        "config key 'rap.finite_size.exact_n': exact-only widths need rap.model with the network "
+        f"construction and input signs, got {MODEL['construction']!r} with {MODEL['xi']!r} signs "
+        "(give exact_n: [] or config/rap_network.yaml)"
+    )
 READING_TABLES = ["degrees", "dilution", "critical"]
 
 

@@ -67,6 +67,26 @@ def test_reading_names_must_be_unique(tmp_path):
     assert "rap.readings.models" in out.stdout + out.stderr
 
 
+def test_exact_only_widths_need_the_network_reading(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        TINY.read_text().replace(
+            "    x: [0.2, 1.0, 5.0]\n", "    x: [0.2, 1.0, 5.0]\n    exact_n: [48]\n"
+        )
+    )
+    out = snakemake(
+        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), check=False
+    )
+    assert out.returncode != 0
+    assert "rap.finite_size.exact_n" in out.stdout + out.stderr
+    network = tmp_path / "network.yaml"
+    network.write_text("rap:\n  model: {construction: network}\n")
+    out = snakemake(
+        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), str(network)
+    )
+    assert "rap_finite_size_grid" in out.stdout
+
+
 @pytest.mark.workflow
 def test_tiny_end_to_end_run(tiny_run):
     tmp_path = tiny_run
@@ -101,7 +121,7 @@ def test_tiny_end_to_end_run(tiny_run):
     finite = pd.read_parquet(rap / "finite_size.parquet")
     assert sorted(finite["n"].unique()) == [12, 24] and finite["instance"].nunique() == 2
     grid = pd.read_parquet(rap / "finite_size_grid.parquet")
-    assert sorted(grid["n"].unique()) == [12, 24, 48] and grid["exact_f"].notna().all()
+    assert sorted(grid["n"].unique()) == [12, 24] and grid["exact_f"].notna().all()
     names = ["network", "inverse_n", "independent", "frustrated"]
     for table in ("degrees", "dilution", "critical"):
         readings = pd.read_parquet(rap / f"readings_{table}.parquet")
