@@ -9,7 +9,12 @@ import pytest
 
 from prunephase.core.config import ConfigError, settings, validate_config
 from prunephase.rap.activations import activation_probabilities
-from prunephase.rap.analysis import critical_summary, monotone_fraction, paired_difference
+from prunephase.rap.analysis import (
+    critical_summary,
+    instance_mean,
+    monotone_fraction,
+    paired_difference,
+)
 from prunephase.rap.experiments import (
     LN2,
     beta_ladder,
@@ -169,6 +174,10 @@ def test_the_finite_size_tables():
     merged = exact_only.merge(built, on=["n", "x", "instance"], suffixes=("", "_built"))
     np.testing.assert_allclose(merged["exact_f"], merged["exact_f_built"], atol=1e-12)
     np.testing.assert_allclose(np.asarray(grid["q"]), 1 - grid["x"] / grid["n"])
+    # the gauged ferromagnet's Bethe free energy bounds the exact one from above (Ruozzi 2012)
+    built = grid[~grid["exact_only"]]
+    assert built["gauged_converged"].all()
+    assert (built["gauged_f"] >= built["exact_f"] - 1e-10).all()
 
 
 def test_a_reading_table_holds_its_three_tables():
@@ -214,6 +223,28 @@ def test_paired_difference_errors():
     plain = paired_difference(frame, "a", "b").iloc[0]
     assert plain["diff_se"] == pytest.approx(plain["spread_se"])
     assert plain["z"] == pytest.approx(0.2 / (0.1 / np.sqrt(3.0)))
+
+
+def test_a_missing_exact_value_leaves_the_paired_difference_and_blanks_the_mean():
+    """An instance without the exact solution drops out of the paired difference (and of its
+    error), while a mean over instances is NaN there rather than a mean of the others."""
+    frame = pd.DataFrame(
+        {
+            "q": [0.1, 0.1, 0.1, 0.5, 0.5],
+            "instance": [0, 1, 2, 0, 1],
+            "a": [1.2, 1.3, 5.0, 2.0, 2.2],
+            "b": [1.0, 1.0, np.nan, 1.5, 1.5],
+            "se": [0.03, 0.03, 0.5, 0.04, 0.04],
+        }
+    )
+    out = paired_difference(frame, "a", "b", se="se").set_index("q")
+    assert out.loc[0.1, "diff"] == pytest.approx(0.25) and out.loc[0.1, "instances"] == 2
+    assert out.loc[0.1, "diff_se"] == pytest.approx(0.03 * np.sqrt(2.0) / 2)
+    mean = instance_mean(frame, ["q"]).set_index("q")
+    assert np.isnan(mean.loc[0.1, "b"]) and mean.loc[0.5, "b"] == pytest.approx(1.5)
+    assert mean.loc[0.1, "a"] == pytest.approx(2.5)
+    avg = disorder_average(frame, ["q"]).set_index("q")
+    assert np.isnan(avg.loc[0.1, "b"]) and avg.loc[0.5, "b"] == pytest.approx(1.5)
 
 
 def test_beta_ladder_and_the_check_of_its_ends():

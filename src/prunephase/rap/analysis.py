@@ -29,9 +29,11 @@ def paired_difference(
     DataFrame
         Columns ``by``, ``diff`` (mean of a - b), ``diff_se`` (its error as above),
         ``spread_se`` (standard error of the differences over instances), ``z`` (diff / diff_se),
-        ``agree`` (|diff| <= n_se * diff_se, or diff == 0 exactly), ``instances``.
+        ``agree`` (|diff| <= n_se * diff_se, or diff == 0 exactly), ``instances`` (those with
+        both values; a group with none is left out).
     """
     values = frame[list(by)].assign(diff=frame[a] - frame[b])
+    values = values[values["diff"].notna()]  # an instance without b (no exact solution) drops out
     values["var"] = frame[se] ** 2 if se is not None else np.nan
     grouped = values.groupby(list(by), sort=True)
     out = pd.DataFrame({"diff": grouped["diff"].mean(), "instances": grouped.size()})
@@ -44,6 +46,24 @@ def paired_difference(
         out["z"] = out["diff"] / out["diff_se"]
     out["agree"] = (out["diff"].abs() <= n_se * out["diff_se"]) | (out["diff"] == 0)
     return out.reset_index()[[*by, "diff", "diff_se", "spread_se", "z", "agree", "instances"]]
+
+
+def instance_mean(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Mean over the rows (instances) of every numeric column, grouped by ``by``.
+
+    A column's mean is NaN in a group where some instance lacks the value, so that a curve never
+    averages different subsets of instances at different points (the exact solution is missing
+    where a component is too large to sum, :mod:`prunephase.rap.exact`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``by``, then the numeric columns of ``frame`` other than ``by``, one row per group.
+    """
+    grouped = frame.groupby(list(by), sort=True)
+    mean = grouped.mean(numeric_only=True)
+    complete = grouped[list(mean.columns)].count().eq(grouped.size(), axis=0)
+    return mean.where(complete).reset_index()
 
 
 def phase_region(ordered_fraction: pd.Series) -> pd.Series:

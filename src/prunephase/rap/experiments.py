@@ -35,6 +35,7 @@ from prunephase.rap.bp import (
     thermodynamics,
 )
 from prunephase.rap.exact import blocks_thermodynamics, exact_thermodynamics
+from prunephase.rap.gauged import gauged_bp
 from prunephase.rap.instance import (
     RAPInstance,
     broken_gauges,
@@ -215,6 +216,12 @@ def _instance_columns(instance: RAPInstance) -> dict[str, float]:
 def _exact_columns(instance: RAPInstance, beta: float, coupling: float) -> dict[str, float]:
     exact = scaled(exact_thermodynamics(instance, beta * coupling), coupling)
     return {f"exact_{key}": value for key, value in exact.items()}
+
+
+def _gauged_columns(instance: RAPInstance, beta: float, bp: BP, coupling: float) -> dict:
+    out = gauged_bp(instance, beta * coupling, damping=bp.damping, tol=bp.tol, max_iter=bp.max_iter)
+    thermo = scaled({key: out[key] for key in ("f", "e", "s")}, coupling)
+    return {f"gauged_{key}": value for key, value in (out | thermo).items()}
 
 
 def _quench_columns(
@@ -564,8 +571,11 @@ def finite_size_grid(
         One row per (N, x, instance): ``n``, ``x``, ``q``, ``instance``, ``beta``, instance
         columns, ``exact_f``, ``exact_e``, ``exact_s``, ``exact_only`` (True for the widths of
         ``exact_n``, whose BP columns are NaN: the exact solution there comes from the block sizes
-        alone, :func:`~prunephase.rap.instance.network_blocks`), and the columns of
-        :func:`bp_fixed_points`. Grid points with q < 0 or without a path are left out.
+        alone, :func:`~prunephase.rap.instance.network_blocks`), the columns of
+        :func:`bp_fixed_points`, and ``gauged_f``, ``gauged_e``, ``gauged_s``, ``gauged_m``,
+        ``gauged_converged``, ``gauged_iterations`` (BP on the gauged pairwise model from the
+        planted state, :func:`~prunephase.rap.gauged.gauged_bp`). Grid points with q < 0 or
+        without a path are left out.
     """
     rows = []
     for n in finite_size.n:
@@ -584,6 +594,7 @@ def finite_size_grid(
                 row |= _instance_columns(instance) | _exact_columns(instance, beta, coupling)
                 bp_rng = generator(root_seed, FINITE_SIZE, BP_RANDOM, n, xi_, k)
                 row |= bp_fixed_points(instance, beta, bp, bp_rng, coupling=coupling)
+                row |= _gauged_columns(instance, beta, bp, coupling)
                 rows.append(row)
         log.info("finite-size grid: N=%d done", n)
     if finite_size.exact_n and (model.construction, model.xi) != ("network", "input"):
@@ -858,8 +869,9 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``by``, then for each numeric column c (other than ``by`` and ``instance``):
-        ``c`` (mean over instances) and ``c_sem`` (standard error of that mean; NaN for a single
-        instance), and ``instances`` (number of instances in the group).
+        ``c`` (mean over instances; NaN where an instance lacks the value) and ``c_sem``
+        (standard error of that mean; NaN for a single instance), and ``instances`` (number of
+        instances in the group).
     """
     value_cols = [
         c
@@ -868,7 +880,7 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     ]
     values = frame[list(by) + value_cols].astype({c: float for c in value_cols})
     grouped = values.groupby(list(by), sort=True)
-    mean = grouped.mean()
+    mean = grouped.mean().where(grouped.count().eq(grouped.size(), axis=0))
     sem = grouped.sem().add_suffix("_sem")
     out = pd.concat([mean, sem, grouped.size().rename("instances")], axis=1).copy()
     return out.reset_index()

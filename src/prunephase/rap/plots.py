@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from prunephase.rap.analysis import gap_statistics
+from prunephase.rap.analysis import gap_statistics, instance_mean
 from prunephase.rap.instance import RAPInstance
 
 LAYER_COLOURS = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
@@ -212,7 +212,7 @@ def dilution_panels(
     lowest Bethe free energy and the exact solution; Monte Carlo points carry their Monte Carlo
     error (independent chains, propagated to the mean), the band their spread over instances.
     """
-    avg = frame.groupby("q").mean(numeric_only=True).reset_index()
+    avg = instance_mean(frame, ["q"])
     mc = mc_average(frame)
     for ax, zoom in ((ax_full, False), (ax_zoom, True)):
         rows = avg[avg["q"] >= q_zoom] if zoom else avg
@@ -440,16 +440,20 @@ def schedule_plot(ax: Axes, table: pd.DataFrame, tol: float) -> None:
 
 
 def finite_size_figure(
-    transitions: pd.DataFrame, grid: pd.DataFrame, fits: dict[str, dict]
+    transitions: pd.DataFrame,
+    grid: pd.DataFrame,
+    fits: dict[str, dict],
+    x_star: float = float("nan"),
 ) -> Figure:
     """The finite-size study: the transition against N, and the entropy and the Bethe free energy
     against x = N (1 - q), the variable in which the blocks' sizes, hence the exact curves,
-    collapse, with the mean x at q_c of each width.
+    collapse, with the mean x at q_c of each width; last row, BP on the gauged pairwise model
+    (:mod:`prunephase.rap.gauged`) against x, with its tree threshold ``x_star`` where it has one.
 
     ``fits`` maps a column of ``transitions`` (``q_c``, ``q_c_gauge``, ``q_spinodal``) to its
     :func:`~prunephase.rap.analysis.power_law` fit of 1 - q against N.
     """
-    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+    fig, axes = plt.subplots(3, 3, figsize=(16, 13.5))
     by_n = transitions.groupby("n")
     n = np.array(sorted(transitions["n"].unique()), dtype=float)
     ax = axes[0, 0]
@@ -490,17 +494,19 @@ def finite_size_figure(
             capsize=2,
             label=f"{label}, at its own $q_c$",
         )
-    exact = (transitions["exact_s_hi"] - transitions["exact_s"]).groupby(transitions["n"])
-    stats = exact.agg(["mean", "sem"])
-    ax.errorbar(
-        stats.index,
-        stats["mean"],
-        yerr=stats["sem"],
-        fmt="^:",
-        color="0.4",
-        capsize=2,
-        label="exact, across the same step",
-    )
+    jump = (transitions["exact_s_hi"] - transitions["exact_s"]).groupby(transitions["n"])
+    stats = jump.agg(["mean", "sem"])
+    stats[jump.count() < jump.size()] = np.nan  # a width where some instance has no exact solution
+    if stats["mean"].notna().any():
+        ax.errorbar(
+            stats.index,
+            stats["mean"],
+            yerr=stats["sem"],
+            fmt="^:",
+            color="0.4",
+            capsize=2,
+            label="exact, across the same step",
+        )
     ax.axhline(0, color="k", lw=0.6)
     ax.set_xscale("log")
     ax.set_xlabel("width $N$")
@@ -532,6 +538,11 @@ def finite_size_figure(
         (axes[1, 1], lambda r: r["eq_s"], "entropy per weight", "(e) BP entropy (lowest $f$)"),
         (axes[1, 2], lambda r: r["exact_f"] - r["eq_f"], "$f_{exact} - f_{BP}$ (lowest Bethe $f$)",
          "(f) the Bethe free energy against the exact one"),
+        (axes[2, 0], lambda r: r["gauged_m"], "mean $|m_i|$ of $W^1$, $W^2$",
+         "(g) gauged BP: magnetisation"),
+        (axes[2, 1], lambda r: r["eq_f"] - r["gauged_f"], "$f_{BP} - f_{gauged}$",
+         "(h) 3-body BP (lowest $f$) against gauged BP"),
+        (axes[2, 2], lambda r: r["gauged_s"], "entropy per weight", "(i) gauged BP entropy"),
     )  # fmt: skip
     for ax, value, ylabel, title in panels:
         for width in widths:
@@ -539,10 +550,14 @@ def finite_size_figure(
             values = value(rows)
             if values.isna().all():
                 continue
-            mean = values.groupby(rows["x"]).mean()
+            mean = instance_mean(rows.assign(value=values), ["x"]).set_index("x")["value"]
             ax.plot(mean.index, mean, "o-", ms=3, color=colours[width], label=f"N = {width}")
             if width in x_c.index:
                 ax.axvline(x_c[width], color=colours[width], ls=":", lw=1)
+        if np.isfinite(x_star) and ax in axes[2]:
+            ax.axvline(
+                x_star, color="C3", ls="--", lw=1, label=f"tree threshold $x^*$ = {x_star:.2f}"
+            )
         ax.set_xscale("log")
         ax.set_xlabel("$N (1 - q)$ (dotted: mean $N (1 - q_c)$ of each width)")
         ax.set_ylabel(ylabel)
@@ -566,7 +581,7 @@ def readings_figure(
             ax.get_legend().remove()
         ax = axes[1, col]
         frame = dilution[(dilution["reading"] == name) & (dilution["layer"] == 1)]
-        avg = frame.groupby("q").mean(numeric_only=True).reset_index()
+        avg = instance_mean(frame, ["q"])
         mc = mc_average(frame)
         ax.plot(avg["q"], avg["eq_e"], "k-", lw=1.5, label="BP, lowest $f$")
         ax.plot(avg["q"], avg["ord_e"], "C0--", lw=1, label="BP polarised start")
