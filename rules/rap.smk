@@ -17,6 +17,8 @@ if config["rap"]["finite_size"]["exact_n"] and (MODEL["construction"], MODEL["xi
         "(give exact_n: [] or config/rap_network.yaml)"
     )
 READING_TABLES = ["degrees", "dilution", "critical"]
+# priority: the longest jobs at paper scale (finite size, Fig. 4, the sweeps) start first, so that
+# the short ones fill the other cores instead of leaving one of them to the end.
 
 
 wildcard_constraints:
@@ -49,6 +51,7 @@ rule rap_degrees:
 
 
 rule rap_dilution_sweep:
+    priority: 10
     output:
         RAP / "dilution_layer{layer}.parquet",
     log:
@@ -97,6 +100,7 @@ rule rap_dilution:
 
 
 rule rap_critical:
+    priority: 20
     output:
         RAP / "critical.parquet",
     log:
@@ -122,6 +126,7 @@ rule rap_critical:
 
 
 rule rap_finite_size:
+    priority: 30
     output:
         RAP / "finite_size.parquet",
     log:
@@ -148,6 +153,7 @@ rule rap_finite_size:
 
 
 rule rap_finite_size_grid:
+    priority: 10
     output:
         RAP / "finite_size_grid.parquet",
     log:
