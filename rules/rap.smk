@@ -51,11 +51,11 @@ rule rap_degrees:
 
 
 rule rap_dilution_sweep:
-    priority: 10
     output:
         RAP / "dilution_layer{layer}.parquet",
     log:
         LOGS / "rap" / "dilution_layer{layer}.log",
+    priority: 10
     conda:
         "../envs/prunephase.yaml"
     resources:
@@ -100,11 +100,11 @@ rule rap_dilution:
 
 
 rule rap_critical:
-    priority: 20
     output:
         RAP / "critical.parquet",
     log:
         LOGS / "rap" / "critical.log",
+    priority: 20
     conda:
         "../envs/prunephase.yaml"
     resources:
@@ -126,11 +126,11 @@ rule rap_critical:
 
 
 rule rap_finite_size:
-    priority: 30
     output:
         RAP / "finite_size.parquet",
     log:
         LOGS / "rap" / "finite_size.log",
+    priority: 30
     conda:
         "../envs/prunephase.yaml"
     resources:
@@ -153,11 +153,11 @@ rule rap_finite_size:
 
 
 rule rap_finite_size_grid:
-    priority: 10
     output:
         RAP / "finite_size_grid.parquet",
     log:
         LOGS / "rap" / "finite_size_grid.log",
+    priority: 10
     conda:
         "../envs/prunephase.yaml"
     resources:
