@@ -48,22 +48,25 @@ def paired_difference(
     return out.reset_index()[[*by, "diff", "diff_se", "spread_se", "z", "agree", "instances"]]
 
 
-def instance_mean(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Mean over the rows (instances) of every numeric column, grouped by ``by``.
+def complete_mean(grouped):
+    """The mean of each group of a pandas groupby (Series or DataFrame), NaN for a column in a
+    group where some row (instance) lacks the value, so that a curve never averages different
+    subsets of instances at different points (the exact solution is missing where a component is
+    too large to sum, :mod:`prunephase.rap.exact`)."""
+    return grouped.mean().where(grouped.count().eq(grouped.size(), axis=0))
 
-    A column's mean is NaN in a group where some instance lacks the value, so that a curve never
-    averages different subsets of instances at different points (the exact solution is missing
-    where a component is too large to sum, :mod:`prunephase.rap.exact`).
+
+def instance_mean(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Mean over the rows (instances) of every numeric column, grouped by ``by``
+    (:func:`complete_mean`: NaN where some instance lacks the value).
 
     Returns
     -------
     DataFrame
         Columns ``by``, then the numeric columns of ``frame`` other than ``by``, one row per group.
     """
-    grouped = frame.groupby(list(by), sort=True)
-    mean = grouped.mean(numeric_only=True)
-    complete = grouped[list(mean.columns)].count().eq(grouped.size(), axis=0)
-    return mean.where(complete).reset_index()
+    numeric = [c for c in frame.select_dtypes(["number", "bool"]).columns if c not in by]
+    return complete_mean(frame.groupby(list(by), sort=True)[numeric]).reset_index()
 
 
 def phase_region(ordered_fraction: pd.Series) -> pd.Series:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from prunephase.core.seeds import generator, seed_sequence
+from prunephase.rap.analysis import complete_mean
 from prunephase.rap.bp import (
     initial_messages,
     magnetisations,
@@ -880,7 +881,7 @@ def disorder_average(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     ]
     values = frame[list(by) + value_cols].astype({c: float for c in value_cols})
     grouped = values.groupby(list(by), sort=True)
-    mean = grouped.mean().where(grouped.count().eq(grouped.size(), axis=0))
+    mean = complete_mean(grouped)
     sem = grouped.sem().add_suffix("_sem")
     out = pd.concat([mean, sem, grouped.size().rename("instances")], axis=1).copy()
     return out.reset_index()

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from prunephase.rap.analysis import gap_statistics, instance_mean
+from prunephase.rap.analysis import complete_mean, gap_statistics, instance_mean
 from prunephase.rap.instance import RAPInstance
 
 LAYER_COLOURS = {1: "tab:blue", 2: "tab:orange", 3: "tab:green"}
@@ -366,9 +366,7 @@ def annealing_plot(ax: Axes, ax_final: Axes, table: pd.DataFrame) -> None:
             color=f"C{ci}",
             label=f"{rate} sweeps per temperature",
         )
-    exact = instance_mean(table[["beta", "exact_excess"]], ["beta"]).set_index("beta")[
-        "exact_excess"
-    ]
+    exact = complete_mean(table.groupby("beta")["exact_excess"])
     if exact.notna().any():  # drawn only where every instance has it
         ax.plot(exact.index, exact, color="0.3", lw=3, alpha=0.5, label="exact equilibrium")
     ax.set_yscale("log")
@@ -502,8 +500,7 @@ def finite_size_figure(
             label=f"{label}, at its own $q_c$",
         )
     jump = (transitions["exact_s_hi"] - transitions["exact_s"]).groupby(transitions["n"])
-    stats = jump.agg(["mean", "sem"])
-    stats[jump.count() < jump.size()] = np.nan  # a width where some instance has no exact solution
+    stats = pd.DataFrame({"mean": complete_mean(jump), "sem": jump.sem()})
     if stats["mean"].notna().any():
         ax.errorbar(
             stats.index,
@@ -557,7 +554,7 @@ def finite_size_figure(
             values = value(rows)
             if values.isna().all():
                 continue
-            mean = instance_mean(rows.assign(value=values), ["x"]).set_index("x")["value"]
+            mean = complete_mean(values.groupby(rows["x"]))
             ax.plot(mean.index, mean, "o-", ms=3, color=colours[width], label=f"N = {width}")
             if width in x_c.index:
                 ax.axvline(x_c[width], color=colours[width], ls=":", lw=1)
