@@ -40,50 +40,42 @@ def test_dry_run_lists_the_rap_rules(tmp_path):
         assert rule in out.stdout
 
 
-def test_a_bad_rap_value_stops_with_the_key_named(tmp_path):
+def dry_run_with(tmp_path, old, new, *overlays, check=False):
+    """A dry run of the RAP targets on the tiny config with ``old`` replaced by ``new``."""
     bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        TINY.read_text().replace(
-            "instances: 2\n  mc:", "instances: 2\n  bp:\n    damping: 1.5\n  mc:"
-        )
-    )
-    out = snakemake(
-        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), check=False
+    text = TINY.read_text()
+    assert old in text
+    bad.write_text(text.replace(old, new))
+    return snakemake(
+        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), *overlays,
+        check=check,
+    )  # fmt: skip
+
+
+def test_a_bad_rap_value_stops_with_the_key_named(tmp_path):
+    out = dry_run_with(
+        tmp_path, "instances: 2\n  mc:", "instances: 2\n  bp:\n    damping: 1.5\n  mc:"
     )
     assert out.returncode != 0
     assert "rap.bp.damping" in out.stdout + out.stderr
 
 
 def test_reading_names_must_be_unique(tmp_path):
-    bad = tmp_path / "bad.yaml"
     twice = '      - {name: network, construction: iid, prefactor: "1", xi: input, beta: 0.5}\n'
-    text = TINY.read_text()
     anchor = "      - {name: frustrated"
-    bad.write_text(text.replace(anchor, twice + anchor))
-    out = snakemake(
-        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), check=False
-    )
+    out = dry_run_with(tmp_path, anchor, twice + anchor)
     assert out.returncode != 0
     assert "rap.readings.models" in out.stdout + out.stderr
 
 
 def test_exact_only_widths_need_the_network_reading(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        TINY.read_text().replace(
-            "    x: [0.2, 1.0, 5.0]\n", "    x: [0.2, 1.0, 5.0]\n    exact_n: [48]\n"
-        )
-    )
-    out = snakemake(
-        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), check=False
-    )
+    grid = "    x: [0.2, 1.0, 5.0]\n"
+    out = dry_run_with(tmp_path, grid, grid + "    exact_n: [48]\n")
     assert out.returncode != 0
     assert "rap.finite_size.exact_n" in out.stdout + out.stderr
     network = tmp_path / "network.yaml"
     network.write_text("rap:\n  model: {construction: network}\n")
-    out = snakemake(
-        "-n", "--directory", str(tmp_path), *TARGETS, "--configfile", str(bad), str(network)
-    )
+    out = dry_run_with(tmp_path, grid, grid + "    exact_n: [48]\n", str(network), check=True)
     assert "rap_finite_size_grid" in out.stdout
 
 
